@@ -1,0 +1,94 @@
+"""syncfw: keep a job calendar, Google Calendar, Outlook and CalDAV calendars in sync.
+
+The library surface is this module: load a profile, run it, observe it.
+
+    >>> import syncfw
+    >>> report = syncfw.run("examples/demo.yaml")          # doctest: +SKIP
+    >>> report.exit_code, report.pairs[0].created          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .driver import Capabilities, Driver, DriverContext, DriverOptions, Feed, WriteOp, WriteResult
+from .engine import Engine, Progress
+from .errors import (
+    AuthError,
+    CursorExpired,
+    DriverError,
+    NotFound,
+    PreconditionFailed,
+    ProfileError,
+    QuotaExceeded,
+    RateLimited,
+    SafetyStop,
+    StateError,
+    SyncfwError,
+)
+from .hookspecs import hookimpl
+from .model import Attendee, Change, Event, Person, Window
+from .plugins import Plugins
+from .profile import Profile, load_profile
+from .report import AppliedChange, Failure, PairReport, RunReport
+from .state import State
+
+__all__ = [
+    "AppliedChange",
+    "Attendee",
+    "AuthError",
+    "Capabilities",
+    "Change",
+    "CursorExpired",
+    "Driver",
+    "DriverContext",
+    "DriverError",
+    "DriverOptions",
+    "Engine",
+    "Event",
+    "Failure",
+    "Feed",
+    "NotFound",
+    "PairReport",
+    "Person",
+    "Plugins",
+    "PreconditionFailed",
+    "Profile",
+    "ProfileError",
+    "Progress",
+    "QuotaExceeded",
+    "RateLimited",
+    "RunReport",
+    "SafetyStop",
+    "State",
+    "StateError",
+    "SyncfwError",
+    "Window",
+    "WriteOp",
+    "WriteResult",
+    "hookimpl",
+    "load_profile",
+    "run",
+]
+
+__version__ = "0.1.0"
+
+
+def run(
+    profile: Profile | str | Path,
+    pairs: Sequence[str] | None = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    plugins: Plugins | None = None,
+) -> RunReport:
+    """Load a profile (unless given one), sync its pairs once, and report.
+
+    Raises :class:`ProfileError` for a bad profile; failures of single events or
+    pairs are in the report (``report.exit_code`` is what the CLI would exit with).
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile, plugins)
+    with Engine(profile, plugins=plugins) as engine:
+        return engine.run(pairs, dry_run=dry_run, force=force)

@@ -1,0 +1,3 @@
+from syncfw.cli import main
+
+main()

@@ -1,0 +1,264 @@
+"""The ``syncfw`` command line.
+
+Exit codes: 0 ok; 1 some events (or a pair) failed while the rest synced;
+2 usage or profile error; 3 stopped by a safety guard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .engine import Engine
+from .errors import ProfileError, StateError, SyncfwError
+from .plugins import default_plugins
+from .profile import Profile, load_profile
+from .report import RunReport
+from .state import State
+
+__all__ = ["cli", "main"]
+
+EXIT_PROFILE = 2
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+profile_argument = click.argument(
+    "profile", type=click.Path(dir_okay=False, path_type=Path), metavar="PROFILE"
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _load(path: Path) -> Profile:
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(EXIT_PROFILE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="syncfw")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Keep calendars in sync: job calendar, Google, Outlook, CalDAV, .ics files."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="syncfw: %(levelname)s: %(message)s")
+
+
+@cli.command()
+@profile_argument
+@click.option("--pair", "pairs", multiple=True, metavar="NAME", help="Only this pair (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Plan and report, change nothing.")
+@click.option("--force", is_flag=True, help="Go on where a safety guard would stop.")
+@json_option
+def run(profile: Path, pairs: tuple[str, ...], dry_run: bool, force: bool, as_json: bool) -> None:
+    """Sync the pairs of PROFILE once."""
+    report = _run(profile, pairs, dry_run=dry_run, force=force, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), default=str))
+    else:
+        _print_report(report)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@profile_argument
+@click.option("--pair", "pairs", multiple=True, metavar="NAME", help="Only this pair (repeatable).")
+@json_option
+def plan(profile: Path, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Show what a run of PROFILE would change, without changing anything."""
+    report = _run(profile, pairs, dry_run=True, force=False, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), default=str))
+        sys.exit(report.exit_code)
+    for pair in report.pairs:
+        table = Table(title=f"{pair.name}: planned changes", title_justify="left")
+        for column in ("action", "event", "key"):
+            table.add_column(column)
+        for op in pair.planned:
+            table.add_row(op["action"], op["title"], op["key"])
+        if pair.planned:
+            out.print(table)
+    _print_report(report)
+    sys.exit(report.exit_code)
+
+
+def _run(
+    path: Path, pairs: tuple[str, ...], *, dry_run: bool, force: bool, as_json: bool
+) -> RunReport:
+    profile = _load(path)
+    try:
+        with Engine(profile) as engine, _progress(enabled=not as_json) as progress:
+            return engine.run(pairs or None, dry_run=dry_run, force=force, progress=progress)
+    except ProfileError as exc:  # e.g. --pair names no pair of the profile
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_PROFILE)
+    except StateError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Any]:
+    """A progress bar per pair while writes are applied, on a terminal only."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(pair: str, done: int, total: int) -> None:
+        if pair not in tasks:
+            tasks[pair] = bar.add_task(pair, total=total)
+        bar.update(tasks[pair], completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def _print_report(report: RunReport) -> None:
+    title = "dry run: nothing was changed" if report.dry_run else "sync finished"
+    table = Table(title=title, title_justify="left")
+    for column in ("pair", "created", "updated", "deleted", "unchanged", "failed"):
+        table.add_column(column, justify="left" if column == "pair" else "right")
+    for pair in report.pairs:
+        table.add_row(
+            pair.name,
+            str(pair.created),
+            str(pair.updated),
+            str(pair.deleted),
+            str(pair.unchanged),
+            str(pair.failed),
+        )
+    out.print(table)
+    for pair in report.pairs:
+        if not (pair.changed or pair.failed or pair.error):
+            out.print(f"{pair.name}: nothing to do")
+        for failure in pair.failures:
+            name = (
+                failure.key
+                if failure.title == failure.key
+                else f"{failure.title!r} ({failure.key})"
+            )
+            err.print(
+                f"[yellow]failed:[/] {pair.name}: {failure.calendar}: {name}: {failure.message}",
+                highlight=False,
+                markup=True,
+            )
+        if pair.error:
+            label = "stopped" if pair.stopped_by_guard else "error"
+            err.print(f"[red]{label}:[/] {pair.error}", highlight=False)
+
+
+@cli.command()
+@profile_argument
+@json_option
+def status(profile: Path, as_json: bool) -> None:
+    """Show the last run of each pair, what it synced, and the stored cursors."""
+    loaded = _load(profile)
+    if not loaded.state_path.exists():
+        data: dict[str, Any] = {"state": str(loaded.state_path), "pairs": [], "cursors": []}
+    else:
+        with State(loaded.state_path) as state:
+            runs, counts = state.last_runs(), state.mapping_counts()
+            data = {
+                "state": str(loaded.state_path),
+                "pairs": [
+                    {
+                        "name": p.name,
+                        "synced": counts.get(p.name, 0),
+                        "last_run": asdict(runs[p.name]) if p.name in runs else None,
+                    }
+                    for p in loaded.pairs
+                ],
+                "cursors": [
+                    {"pair": pair, "calendar": cal, "cursor": cursor}
+                    for pair, cal, cursor in state.cursors()
+                ],
+            }
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    table = Table(title=f"state: {data['state']}", title_justify="left")
+    for column in (
+        "pair",
+        "synced",
+        "last run",
+        "status",
+        "created",
+        "updated",
+        "deleted",
+        "failed",
+    ):
+        table.add_column(column)
+    for pair in data["pairs"]:
+        last = pair["last_run"] or {}
+        table.add_row(
+            pair["name"],
+            str(pair["synced"]),
+            last.get("finished_at") or "never",
+            last.get("status", "-"),
+            *(str(last.get(k, "-")) for k in ("created", "updated", "deleted", "failed")),
+        )
+    out.print(table)
+    for cursor in data["cursors"]:
+        shown = cursor["cursor"] if cursor["cursor"] else "(none: full read next time)"
+        out.print(f"cursor {cursor['pair']} / {cursor['calendar']}: {shown}", highlight=False)
+
+
+@cli.command()
+@profile_argument
+def validate(profile: Path) -> None:
+    """Check PROFILE and say what is wrong, with file:line."""
+    loaded = _load(profile)
+    out.print(
+        f"{profile}: ok — {len(loaded.calendars)} calendars, {len(loaded.pairs)} pairs",
+        highlight=False,
+    )
+
+
+@cli.command()
+@json_option
+def drivers(as_json: bool) -> None:
+    """List the installed drivers and where each comes from."""
+    found = default_plugins().drivers()
+    if as_json:
+        click.echo(json.dumps([{"name": n, "origin": i.origin} for n, i in found.items()]))
+        return
+    table = Table()
+    table.add_column("driver")
+    table.add_column("from")
+    table.add_column("summary")
+    for name, info in found.items():
+        summary = (info.cls.__doc__ or "").strip().splitlines()[0] if info.cls.__doc__ else ""
+        table.add_row(name, info.origin, summary)
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        default_plugins().add_commands(cli)
+    except SyncfwError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_PROFILE)
+    cli(prog_name="syncfw")

@@ -1,0 +1,187 @@
+"""The driver contract: how the engine reads from and writes to a calendar.
+
+A driver is a class with a ``name``, a pydantic ``Options`` model for its keys in
+a profile, and ``capabilities``. The engine builds one per calendar of a profile
+and calls two methods:
+
+``read(cursor, window) -> Feed``
+    The changes since ``cursor`` (everything when ``cursor`` is None), ending
+    with the next cursor. A full read (``Feed.full``) lists every item, so an
+    item the engine knows that is absent from it is gone. Raise
+    :class:`~syncfw.errors.CursorExpired` when the provider rejects the cursor.
+
+``write(ops) -> Iterator[WriteResult]``
+    Apply creates, updates and deletes, yielding one result per op in order, as
+    soon as each is known, so the engine records progress op by op. A create
+    carries an event whose ``uid`` the engine chose deterministically; the driver
+    must store it so that it reads back (that is how an interrupted create is
+    adopted instead of duplicated). Updates and deletes carry the etag last read
+    as their precondition. Deleting an item that is already gone succeeds.
+    Per-op failures are returned as ``WriteResult.error``; failures that make
+    every further op pointless (auth, quota) are raised.
+
+Third-party drivers subclass :class:`Driver` and register it through the
+``syncfw_register_drivers`` hook; ``syncfw.testing`` holds the contract suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+
+from .errors import DriverError
+from .model import Change, Event, Window
+
+__all__ = [
+    "Capabilities",
+    "Driver",
+    "DriverContext",
+    "DriverOptions",
+    "Feed",
+    "WriteOp",
+    "WriteResult",
+    "resolve_path",
+]
+
+Cursor = str
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a driver can do; the engine plans around it."""
+
+    read: bool = True
+    write: bool = True
+    incremental: bool = False  # read(cursor) returns only what changed
+    conditional_writes: bool = False  # etag preconditions are honoured
+    native_recurrence: bool = False  # RRULE series with overrides are stored as such
+    attendees: bool = True
+    batch_size: int = 1  # how many ops one write() round trip carries at most
+    client_ids: bool = True  # the event uid chosen by the engine reads back
+
+
+class DriverOptions(BaseModel):
+    """Base of every driver's ``Options``: unknown keys are profile errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """A pydantic after-validator: a relative path counts from the profile's folder.
+
+    Use as ``Annotated[Path, AfterValidator(resolve_path)]``.
+    """
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
+@dataclass(frozen=True, slots=True)
+class DriverContext:
+    """Where a driver instance lives: its name in the profile and useful folders."""
+
+    calendar: str
+    base_dir: Path = field(default_factory=Path.cwd)
+    state_dir: Path = field(default_factory=Path.cwd)
+
+
+class Feed:
+    """The changes of one read, then the cursor to read from next time.
+
+    Wraps a generator that yields :class:`Change` and *returns* the next cursor::
+
+        def read(self, cursor, window):
+            return Feed(self._changes(cursor), full=cursor is None)
+
+        def _changes(self, cursor):
+            for item in pages:
+                yield Change(...)
+            return new_token
+
+    ``cursor`` is only valid once the feed has been iterated to its end.
+    """
+
+    def __init__(
+        self, changes: Generator[Change, None, Cursor | None] | Iterable[Change], *, full: bool
+    ) -> None:
+        self._changes = changes
+        self.full = full
+        self.cursor: Cursor | None = None
+        self._consumed = False
+
+    def __iter__(self) -> Iterator[Change]:
+        if self._consumed:
+            raise RuntimeError("a Feed can be iterated once")
+        self._consumed = True
+        if isinstance(self._changes, Generator):
+            self.cursor = yield from self._changes
+        else:
+            yield from self._changes
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One write the engine wants: create, update or delete.
+
+    ``key`` is the driver's key of the item (None for a create), ``etag`` the
+    precondition (None: unconditional), ``event`` the content (None for a delete).
+    """
+
+    action: Literal["create", "update", "delete"]
+    key: str | None = None
+    event: Event | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What became of one :class:`WriteOp`: the item's key and etag, or the error."""
+
+    op: WriteOp
+    key: str | None = None
+    etag: str | None = None
+    error: DriverError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Driver:
+    """Base class of every driver. Subclasses set the class attributes and implement
+    :meth:`read` and :meth:`write`; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[DriverOptions]] = DriverOptions
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, options: Any, context: DriverContext) -> None:
+        self.options = options
+        self.context = context
+
+    def read(self, cursor: Cursor | None, window: Window) -> Feed:
+        raise NotImplementedError
+
+    def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections and files. Called once the engine is done."""
+
+    def __enter__(self) -> Driver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.context.calendar!r}>"
+
+
+def read_all(driver: Driver, window: Window) -> dict[str, Change]:
+    """Every live item of a calendar by key (a full read); handy in tests and tools."""
+    return {c.key: c for c in driver.read(None, window) if c.event is not None}

@@ -1,0 +1,363 @@
+"""The engine: for each pair, read -> plan -> guard -> apply -> record.
+
+Reading is incremental where the driver can (a stored cursor per side), with a
+full read when there is no cursor, when the window moved to a new day (new
+events may have entered it), when the provider rejects the cursor, or when the
+policy needs the whole source (to repair drift in items whose source did not
+change). Cursors advance only after a run with no failures, so nothing a run
+could not apply is forgotten.
+
+Applying sends the policy's ops to the target in batches of the driver's
+``batch_size`` and records each batch's results in one state transaction, as
+soon as the driver reports them. A run killed anywhere loses at most the batch
+in flight; its creates carry deterministic uids, so the next run adopts them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from .driver import Driver, DriverContext, WriteResult
+from .errors import CursorExpired, DriverError, NotFound, ProfileError, SafetyStop, SyncfwError
+from .model import Event, Window
+from .plugins import Plugins, default_plugins
+from .policies import Plan, PlanInput, PlannedOp, SideRead
+from .report import AppliedChange, Failure, PairReport, RunReport
+from .state import Mapping, State
+
+if TYPE_CHECKING:
+    from .profile import PairConfig, Profile
+
+__all__ = ["Engine", "Progress"]
+
+log = logging.getLogger(__name__)
+
+#: Called as (pair, done, total) while a pair's writes are applied.
+Progress = Callable[[str, int, int], None]
+
+
+def _identity(key: str, event: Event) -> Iterable[tuple[str, Event]]:
+    return ((key, event),)
+
+
+@dataclass
+class _PairRun:
+    """Everything one pair's sync needs, resolved from the profile."""
+
+    config: PairConfig
+    source: Driver
+    target: Driver
+    window: Window
+
+
+class Engine:
+    """Runs the pairs of one profile against one state store.
+
+    ``Engine(profile)`` opens the state file the profile names; pass ``state``
+    to use another (``State(":memory:")`` in tests). Close it when done, or use
+    it as a context manager.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        plugins: Plugins | None = None,
+        state: State | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.plugins = plugins or default_plugins()
+        self.state = state or State(profile.state_path)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._drivers: dict[str, Driver] = {}
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for driver in self._drivers.values():
+            try:
+                driver.close()
+            except Exception:  # closing must not hide the run's own outcome
+                log.exception("closing %r failed", driver)
+        self._drivers.clear()
+        self.state.close()
+
+    def driver(self, calendar: str) -> Driver:
+        """The driver instance for one of the profile's calendars (opened once)."""
+        if calendar not in self._drivers:
+            config = self.profile.calendars[calendar]
+            info = self.plugins.drivers().get(config.driver)
+            if info is None:
+                known = ", ".join(self.plugins.drivers())
+                raise ProfileError(
+                    f"unknown driver {config.driver!r}",
+                    key=f"calendars.{calendar}.driver",
+                    file=str(self.profile.path),
+                    line=config.line,
+                    hint=f"installed: {known}",
+                )
+            context = DriverContext(
+                calendar=calendar,
+                base_dir=self.profile.base_dir,
+                state_dir=self.profile.state_path.parent,
+            )
+            self._drivers[calendar] = info.cls(config.options, context)
+        return self._drivers[calendar]
+
+    # -- running ----------------------------------------------------------------
+
+    def run(
+        self,
+        pairs: Sequence[str] | None = None,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """Sync the named pairs (all by default) and report what happened."""
+        configs = [self.profile.pair(name) for name in pairs] if pairs else self.profile.pairs
+        report = RunReport(started_at=self._now(), dry_run=dry_run)
+        for config in configs:
+            report.pairs.append(
+                self.sync_pair(config, dry_run=dry_run, force=force, progress=progress)
+            )
+        report.finished_at = self._now()
+        if not dry_run:
+            self.plugins.run_finished(report)
+        return report
+
+    def sync_pair(
+        self,
+        config: PairConfig,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> PairReport:
+        report = PairReport(config.name, dry_run=dry_run)
+        run_id = None if dry_run else self.state.start_run(config.name)
+        status = "ok"
+        try:
+            pair = _PairRun(
+                config,
+                self.driver(config.source),
+                self.driver(config.target),
+                Window.around(
+                    self._now(),
+                    past_days=config.window.past_days,
+                    future_days=config.window.future_days,
+                ),
+            )
+            self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
+        except SafetyStop as exc:
+            report.error, report.stopped_by_guard, status = str(exc), True, "stopped"
+        except SyncfwError as exc:
+            report.error, status = str(exc), "error"
+        except Exception as exc:  # a driver bug must not take the other pairs down
+            log.debug("pair %s failed", config.name, exc_info=True)
+            report.error, status = f"{type(exc).__name__}: {exc}", "error"
+        if report.error:
+            log.error("%s", report.error)
+        if run_id is not None:
+            if status == "ok" and report.failed:
+                status = "partial"
+            self.state.finish_run(
+                run_id,
+                status=status,
+                created=report.created,
+                updated=report.updated,
+                deleted=report.deleted,
+                unchanged=report.unchanged,
+                failed=report.failed,
+                message=report.error,
+            )
+        return report
+
+    def _sync(
+        self,
+        pair: _PairRun,
+        report: PairReport,
+        *,
+        dry_run: bool,
+        force: bool,
+        progress: Progress | None,
+    ) -> None:
+        name = pair.config.name
+        policy = self.plugins.policies().get(pair.config.policy)
+        if policy is None:
+            raise ProfileError(f"unknown policy {pair.config.policy!r}", key=f"pair {name}")
+        mappings = self.state.mappings(name)
+        target = self._read(name, pair.target, pair.window, full=False)
+        source = self._read(name, pair.source, pair.window, full=False)
+        inp = PlanInput(name, source, target, mappings, pair.window, _identity)
+        plan = policy.plan(inp)
+        if plan.needs_full_source and not source.full:
+            source = self._read(name, pair.source, pair.window, full=True)
+            plan = policy.plan(replace(inp, source=source))
+        report.full_read = source.full
+        report.failures.extend(plan.failures)
+        report.failed = len(plan.failures)
+        self._guard(pair.config, plan, len(mappings), force)
+        if dry_run:
+            report.created = plan.count("create") + sum(p.adopted for p in plan.ops)
+            report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
+            report.deleted = plan.count("delete")
+            report.unchanged = max(0, len(mappings) - report.updated - report.deleted)
+            report.planned = [
+                {"action": p.op.action, "title": p.title, "key": p.item_key} for p in plan.ops
+            ]
+            return
+        with self.state.transaction():
+            self.state.put_mappings(name, plan.records)
+            self.state.delete_mappings(name, plan.forget)
+        self._apply(pair, plan.ops, report, progress)
+        # Everything synced before that this run did not have to write.
+        report.unchanged = max(0, len(mappings) - report.updated - report.deleted)
+        if not report.failed:
+            tag = _window_tag(pair.window)
+            for side in (source, target):
+                self.state.set_cursor(name, side.calendar, side.cursor, tag)
+
+    def _read(self, pair: str, driver: Driver, window: Window, *, full: bool) -> SideRead:
+        calendar = driver.context.calendar
+        cursor, tag = self.state.cursor(pair, calendar)
+        if full or not driver.capabilities.incremental or tag != _window_tag(window):
+            cursor = None
+        try:
+            return _collect(calendar, driver, cursor, window)
+        except CursorExpired as exc:
+            if cursor is None:
+                raise
+            log.warning("%s; reading %s in full", exc, calendar)
+            return _collect(calendar, driver, None, window)
+
+    def _guard(self, config: PairConfig, plan: Plan, synced: int, force: bool) -> None:
+        deletes = plan.count("delete")
+        limit = config.safety.max_delete_share * synced
+        if force or deletes <= limit or deletes < config.safety.min_deletes:
+            return
+        raise SafetyStop(
+            config.name,
+            f"the run would delete {deletes} of the {synced} events it synced, more than "
+            f"{config.safety.max_delete_share:.0%}. Nothing was changed. If the source really "
+            f"lost them, run again with --force; if a read came back empty by mistake, fix "
+            f"the source calendar '{config.source}' first.",
+        )
+
+    def _apply(
+        self,
+        pair: _PairRun,
+        ops: list[PlannedOp],
+        report: PairReport,
+        progress: Progress | None,
+    ) -> None:
+        name, target = pair.config.name, pair.target
+        batch = max(1, target.capabilities.batch_size)
+        total, done = len(ops), 0
+        if progress:
+            progress(name, 0, total)
+        retries: list[PlannedOp] = []
+        for chunk in itertools.chain(_chunks(ops, batch), _chunks(retries, batch)):
+            outcome: list[tuple[PlannedOp, WriteResult]] = []
+            error: DriverError | None = None
+            try:
+                outcome.extend(zip(chunk, target.write([p.op for p in chunk]), strict=True))
+            except DriverError as exc:  # auth, quota: record what went through, then stop
+                error = exc
+            applied = self._record(name, target.context.calendar, outcome, report, retries)
+            for change in applied:
+                self.plugins.change_applied(change)
+            done += len(outcome)
+            if progress:
+                progress(name, done, total + len(retries))
+            if error is not None:
+                report.failed += len(chunk) - len(outcome)
+                raise error
+
+    def _record(
+        self,
+        pair: str,
+        calendar: str,
+        outcome: list[tuple[PlannedOp, WriteResult]],
+        report: PairReport,
+        retries: list[PlannedOp],
+    ) -> list[AppliedChange]:
+        applied: list[AppliedChange] = []
+        with self.state.transaction():
+            for planned, result in outcome:
+                op = planned.op
+                if isinstance(result.error, NotFound) and op.action == "update" and op.event:
+                    # Deleted behind our back since the read: write it anew.
+                    retries.append(
+                        replace(planned, op=replace(op, action="create", key=None, etag=None))
+                    )
+                    continue
+                if result.error is not None and not (
+                    isinstance(result.error, NotFound) and op.action == "delete"
+                ):
+                    report.failed += 1
+                    report.failures.append(
+                        Failure(planned.item_key, planned.title, calendar, str(result.error))
+                    )
+                    continue
+                if op.action == "delete":
+                    if planned.group:
+                        self.state.delete_mappings(pair, [planned.item_key])
+                    report.deleted += 1
+                else:
+                    assert op.event is not None and planned.source_hash and planned.ends_at
+                    key = result.key or op.key
+                    assert key is not None, "a driver returned no key for a write"
+                    self.state.put_mappings(
+                        pair,
+                        [
+                            Mapping(
+                                planned.item_key,
+                                key,
+                                op.event.uid,
+                                planned.source_hash,
+                                result.etag,
+                                planned.ends_at,
+                                planned.group,
+                            )
+                        ],
+                    )
+                    if op.action == "create" or planned.adopted:
+                        report.created += 1
+                    else:
+                        report.updated += 1
+                applied.append(
+                    AppliedChange(
+                        pair, op.action, planned.item_key, result.key or op.key or "", op.event
+                    )
+                )
+        return applied
+
+
+def _collect(calendar: str, driver: Driver, cursor: str | None, window: Window) -> SideRead:
+    feed = driver.read(cursor, window)
+    changes = {change.key: change for change in feed}
+    return SideRead(calendar, changes, feed.full, feed.cursor)
+
+
+def _chunks(items: list[PlannedOp], size: int) -> Iterator[list[PlannedOp]]:
+    # Reads ``items`` as it goes, so retries appended meanwhile are still sent.
+    start = 0
+    while start < len(items):
+        yield items[start : start + size]
+        start += size
+
+
+def _window_tag(window: Window) -> str:
+    # A new day moves the window: events may have entered it that no cursor reports.
+    return window.end.date().isoformat()

@@ -1,0 +1,121 @@
+"""One exception hierarchy for everything syncfw raises on purpose.
+
+::
+
+    SyncfwError
+    ├── ProfileError            a profile cannot be used (file, line, key, hint)
+    ├── StateError              the state store is unusable (newer schema, corrupt file)
+    ├── SafetyStop              a run would do something drastic; nothing was applied
+    └── DriverError             a calendar failed (calendar, detail)
+        ├── CursorExpired       the incremental token was rejected (HTTP 410); read fully
+        ├── NotFound            the item is gone (404); deleting it counts as done
+        ├── PreconditionFailed  the item changed since it was read (412 / etag mismatch)
+        ├── RateLimited         slow down (429, rate-limit 403); retry_after in seconds
+        ├── QuotaExceeded       the daily quota is spent; stop and continue next run
+        └── AuthError           credentials missing, expired or refused (401/403)
+
+Drivers map their provider's failures onto these, so the engine reacts the same
+way to Google's 410 and to a CalDAV server's invalid sync token.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "CursorExpired",
+    "DriverError",
+    "NotFound",
+    "PreconditionFailed",
+    "ProfileError",
+    "QuotaExceeded",
+    "RateLimited",
+    "SafetyStop",
+    "StateError",
+    "SyncfwError",
+]
+
+
+class SyncfwError(Exception):
+    """Base of every error syncfw raises on purpose."""
+
+
+class ProfileError(SyncfwError):
+    """A profile is invalid. ``str()`` reads ``file:line: key: message (hint)``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message, self.file, self.line, self.key, self.hint = message, file, line, key, hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        key = f"{self.key}: " if self.key else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{key}{self.message}{hint}"
+
+
+class StateError(SyncfwError):
+    """The state store cannot be used."""
+
+
+class SafetyStop(SyncfwError):
+    """A safety guard refused the run; ``pair`` names the pair, the message says why."""
+
+    def __init__(self, pair: str, message: str) -> None:
+        self.pair = pair
+        super().__init__(f"pair {pair!r}: {message}")
+
+
+class DriverError(SyncfwError):
+    """A calendar operation failed. ``calendar`` is the profile's name for it."""
+
+    def __init__(self, message: str, *, calendar: str | None = None) -> None:
+        self.calendar = calendar
+        super().__init__(f"calendar {calendar!r}: {message}" if calendar else message)
+
+
+class CursorExpired(DriverError):
+    """The provider rejected the incremental cursor; the engine re-reads in full."""
+
+
+class NotFound(DriverError):
+    """The item does not exist (any more)."""
+
+    def __init__(self, key: str, *, calendar: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key!r} not found", calendar=calendar)
+
+
+class PreconditionFailed(DriverError):
+    """The item changed since its etag was read."""
+
+    def __init__(self, key: str, *, calendar: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key!r} changed concurrently (etag mismatch)", calendar=calendar)
+
+
+class RateLimited(DriverError):
+    """The provider asks to slow down; ``retry_after`` seconds if it said."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, calendar: str | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, calendar=calendar)
+
+
+class QuotaExceeded(DriverError):
+    """The provider's quota is spent; the run stops and resumes next time."""
+
+
+class AuthError(DriverError):
+    """Authentication failed; the message says what to run."""

@@ -1,0 +1,365 @@
+"""Event <-> iCalendar (RFC 5545), driver-neutral: the ics files and CalDAV speak it.
+
+Writing: :func:`event_to_components` turns one :class:`~syncfw.model.Event` into
+its VEVENTs (the master and one per override), :func:`event_to_ical` wraps
+events in a VCALENDAR with the VTIMEZONEs they use.
+
+Reading: :func:`events_from_ical` groups VEVENTs by UID (the master and its
+RECURRENCE-ID overrides become one Event) and returns a :class:`ParseProblem`
+for every event it cannot convert, so one broken event never hides the others.
+
+Time zones: a datetime is written with ``TZID=<zoneinfo key>`` when the event
+has ``timezone`` set or its tzinfo is a :class:`~zoneinfo.ZoneInfo`, in UTC
+otherwise. On reading, a *floating* time (no TZID, no ``Z``) is taken as UTC,
+because a sync engine needs an instant and the file does not say whose local
+time it means; a TZID that is neither an IANA name nor defined by a VTIMEZONE of
+the document is a :class:`ParseProblem` rather than a guess.
+
+RRULE lines are kept as their text (``"FREQ=WEEKLY;BYDAY=MO"``): written
+verbatim, read back with their parts in the document's order, so the text - and
+therefore :meth:`Event.content_hash` - survives a round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+from icalendar import Parameters, vCalAddress, vRecur
+from icalendar.cal import Component
+
+from .model import Attendee, AttendeeKind, Event, Response, Status, Visibility, as_utc
+
+__all__ = [
+    "PRODID",
+    "ParseProblem",
+    "event_to_components",
+    "event_to_ical",
+    "events_from_ical",
+    "parse_calendars",
+]
+
+PRODID = "-//syncfw//syncfw//EN"
+
+# Properties this module reads; a parse error in any other property is ignored.
+_READ = {
+    "UID", "SUMMARY", "DESCRIPTION", "LOCATION", "DTSTART", "DTEND", "DURATION", "STATUS",
+    "TRANSP", "CLASS", "CATEGORIES", "ORGANIZER", "ATTENDEE", "RRULE", "RDATE", "EXDATE",
+    "RECURRENCE-ID",
+}  # fmt: skip
+_KINDS: dict[str, AttendeeKind] = {
+    "INDIVIDUAL": "individual", "RESOURCE": "resource", "ROOM": "room", "GROUP": "group",
+}  # fmt: skip
+_RESPONSES: dict[str, Response] = {
+    "NEEDS-ACTION": "needs-action", "ACCEPTED": "accepted", "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+}  # fmt: skip
+_STATUSES: dict[str, Status] = {
+    "CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled",
+}  # fmt: skip
+_CLASSES: dict[str, Visibility] = {
+    "PUBLIC": "public", "PRIVATE": "private", "CONFIDENTIAL": "confidential",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A VEVENT (or a UID's group of them) that could not become an :class:`Event`."""
+
+    uid: str | None
+    title: str | None
+    message: str
+
+    def __str__(self) -> str:
+        title = f"{self.title!r}" if self.title else "untitled event"
+        uid = f" (uid {self.uid!r})" if self.uid else " (no uid)"
+        return f"{title}{uid}: {self.message}"
+
+
+class _RawValue:
+    """A property value written exactly as given (the RRULE text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.params = Parameters()
+
+    def to_ical(self) -> bytes:
+        return self.text.encode()
+
+
+# ---------------------------------------------------------------- writing
+
+
+def event_to_components(event: Event) -> list[icalendar.Event]:
+    """The VEVENTs of one event: the master first, then one per override.
+
+    Raises ValueError when the event cannot be expressed (an unknown time zone
+    name, an override without ``recurrence_id``, an RRULE that is not one).
+    """
+    zone = _zone(event, None)
+    components = [_component(event, event.uid, zone)]
+    for override in event.overrides:
+        if override.recurrence_id is None:
+            raise ValueError(f"event {event.uid!r}: an override has no recurrence_id")
+        components.append(_component(override, event.uid, _zone(override, zone)))
+    return components
+
+
+def event_to_ical(events: Iterable[Event]) -> bytes:
+    """A complete VCALENDAR holding the events and the VTIMEZONEs they use."""
+    calendar = new_calendar()
+    for event in events:
+        for component in event_to_components(event):
+            calendar.add_component(component)
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def new_calendar() -> icalendar.Calendar:
+    """An empty VCALENDAR with syncfw's PRODID and VERSION 2.0."""
+    calendar = icalendar.Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    return calendar
+
+
+def _zone(event: Event, default: ZoneInfo | None) -> ZoneInfo | None:
+    if event.timezone:
+        try:
+            return ZoneInfo(event.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"event {event.uid!r}: unknown time zone {event.timezone!r} "
+                "(use an IANA name such as 'Europe/Berlin')"
+            ) from exc
+    tz = event.start.tzinfo if isinstance(event.start, datetime) else None
+    if isinstance(tz, ZoneInfo) and tz.key not in ("UTC", "Etc/UTC"):
+        return tz
+    return default
+
+
+def _moment(value: datetime | date, zone: ZoneInfo | None) -> datetime | date:
+    if isinstance(value, datetime):
+        return value.astimezone(zone or UTC)
+    return value
+
+
+def _component(event: Event, uid: str, zone: ZoneInfo | None) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("UID", uid)
+    vevent.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
+    if event.recurrence_id is not None:
+        vevent.add("RECURRENCE-ID", _moment(event.recurrence_id, zone))
+    vevent.add("SUMMARY", event.title)
+    if event.description:
+        vevent.add("DESCRIPTION", event.description)
+    if event.location:
+        vevent.add("LOCATION", event.location)
+    vevent.add("DTSTART", _moment(event.start, zone))
+    vevent.add("DTEND", _moment(event.end, zone))
+    vevent.add("STATUS", event.status.upper())
+    vevent.add("TRANSP", event.transparency.upper())
+    if event.visibility != "default":
+        vevent.add("CLASS", event.visibility.upper())
+    if event.categories:
+        vevent.add("CATEGORIES", list(event.categories))
+    if event.organizer is not None:
+        vevent.add("ORGANIZER", _address(event.organizer, organizer=True))
+    for attendee in event.attendees:
+        vevent.add("ATTENDEE", _address(attendee, organizer=False))
+    for rule in event.rrule:
+        vevent.add("RRULE", _checked_rule(event.uid, rule), encode=False)
+    for value in event.rdates:
+        vevent.add("RDATE", _moment(value, zone))
+    for value in event.exdates:
+        vevent.add("EXDATE", _moment(value, zone))
+    return vevent
+
+
+def _checked_rule(uid: str, rule: str) -> _RawValue:
+    text = rule.removeprefix("RRULE:").strip()
+    try:
+        parsed = vRecur.from_ical(text)
+    except ValueError as exc:
+        raise ValueError(f"event {uid!r}: invalid RRULE {rule!r}: {exc}") from exc
+    if "FREQ" not in parsed:
+        raise ValueError(f"event {uid!r}: invalid RRULE {rule!r}: FREQ is missing")
+    return _RawValue(text)
+
+
+def _address(person: Attendee, *, organizer: bool) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    if person.name:
+        address.params["CN"] = person.name
+    if not organizer:
+        address.params["CUTYPE"] = person.kind.upper()
+        address.params["ROLE"] = "OPT-PARTICIPANT" if person.optional else "REQ-PARTICIPANT"
+        address.params["PARTSTAT"] = person.response.upper()
+    return address
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Unreadable(ValueError):
+    """A VEVENT that cannot become an Event; the message says why."""
+
+
+def parse_calendars(data: bytes | str) -> list[icalendar.Calendar]:
+    """Every VCALENDAR of a document; ValueError when it is not iCalendar at all."""
+    try:
+        components = icalendar.Calendar.from_ical(data, multiple=True)
+    except ValueError as exc:
+        raise ValueError(f"not an iCalendar document: {exc}") from exc
+    calendars = [c for c in components if c.name == "VCALENDAR"]
+    if not calendars:
+        raise ValueError("not an iCalendar document: no complete BEGIN:VCALENDAR ... END:VCALENDAR")
+    return calendars
+
+
+def events_from_ical(data: bytes | str) -> list[Event | ParseProblem]:
+    """The events of a document, one per UID, in document order.
+
+    A VEVENT that cannot be read is returned as a :class:`ParseProblem` in place
+    of its event; a document that is not iCalendar at all raises ValueError.
+    """
+    groups: dict[str, list[Component]] = {}
+    order: list[str | ParseProblem] = []  # UIDs and problems, in document order
+    for calendar in parse_calendars(data):
+        for vevent in calendar.walk("VEVENT"):
+            uid = str(vevent.get("UID", "")).strip()
+            if not uid:
+                order.append(ParseProblem(None, _title(vevent), "the VEVENT has no UID"))
+            elif uid in groups:
+                groups[uid].append(vevent)
+            else:
+                groups[uid] = [vevent]
+                order.append(uid)
+    out: list[Event | ParseProblem] = []
+    for item in order:
+        out.extend(_group(item, groups[item]) if isinstance(item, str) else [item])
+    return out
+
+
+def _group(uid: str, vevents: list[Component]) -> list[Event | ParseProblem]:
+    masters = [v for v in vevents if "RECURRENCE-ID" not in v]
+    title = _title(masters[0] if masters else vevents[0])
+    try:
+        if len(masters) > 1:
+            raise _Unreadable(f"{len(masters)} VEVENTs share this UID without RECURRENCE-ID")
+        instances = sorted(
+            (_event(uid, v) for v in vevents if "RECURRENCE-ID" in v),
+            key=lambda e: as_utc(e.recurrence_id),  # type: ignore[arg-type]
+        )
+        if not masters:  # instances of a series whose master is not in the data
+            return list(instances)
+        return [_event(uid, masters[0], overrides=tuple(instances))]
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        return [ParseProblem(uid, title, str(exc) or type(exc).__name__)]
+
+
+def _title(vevent: Component) -> str | None:
+    title = vevent.get("SUMMARY")
+    return str(title) if title is not None else None
+
+
+def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Event:
+    for name, message in vevent.errors:
+        if name is None or name.upper() in _READ:
+            raise _Unreadable(f"{name or 'a line'} cannot be parsed: {message}")
+    if "DTSTART" not in vevent:
+        raise _Unreadable("the VEVENT has no DTSTART")
+    start = _when(vevent["DTSTART"], "DTSTART")
+    if "DTEND" in vevent:
+        end = _when(vevent["DTEND"], "DTEND")
+    elif "DURATION" in vevent:
+        duration = vevent.decoded("DURATION")
+        if not isinstance(duration, timedelta):
+            raise _Unreadable(f"DURATION is not a duration: {duration!r}")
+        end = start + duration
+    else:  # RFC 5545 3.6.1: a date lasts the day, a date-time lasts no time
+        end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    organizer = vevent.get("ORGANIZER")
+    tz = start.tzinfo if isinstance(start, datetime) else None
+    return Event(
+        uid=uid,
+        title=str(vevent.get("SUMMARY", "")),
+        description=str(vevent.get("DESCRIPTION", "")),
+        location=str(vevent.get("LOCATION", "")),
+        start=start,
+        end=end,
+        status=_STATUSES.get(str(vevent.get("STATUS", "")).upper(), "confirmed"),
+        transparency="transparent"
+        if str(vevent.get("TRANSP", "")).upper() == "TRANSPARENT"
+        else "opaque",
+        visibility=_visibility(vevent.get("CLASS")),
+        categories=tuple(str(c) for p in _all(vevent, "CATEGORIES") for c in p.cats),
+        organizer=_attendee(organizer) if organizer is not None else None,
+        attendees=tuple(_attendee(a) for a in _all(vevent, "ATTENDEE")),
+        timezone=tz.key if isinstance(tz, ZoneInfo) and tz.key not in ("UTC", "Etc/UTC") else None,
+        rrule=tuple(_rule_text(r) for r in _all(vevent, "RRULE")),
+        rdates=tuple(_when(v, "RDATE") for p in _all(vevent, "RDATE") for v in p.dts),
+        exdates=tuple(_when(v, "EXDATE") for p in _all(vevent, "EXDATE") for v in p.dts),
+        recurrence_id=_when(vevent["RECURRENCE-ID"], "RECURRENCE-ID")
+        if "RECURRENCE-ID" in vevent
+        else None,
+        overrides=overrides,
+    )
+
+
+def _all(vevent: Component, name: str) -> list[Any]:
+    value = vevent.get(name)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _when(prop: Any, name: str) -> datetime | date:
+    value = getattr(prop, "dt", None)
+    if isinstance(value, tuple):  # an RDATE period: its start is the instance
+        value = value[0]
+    if not isinstance(value, date):
+        raise _Unreadable(f"{name} is not a date or date-time: {prop!r}")
+    if isinstance(value, datetime) and value.tzinfo is None:
+        tzid = prop.params.get("TZID")
+        if tzid:
+            raise _Unreadable(
+                f"{name} uses the unknown time zone {tzid!r} "
+                "(neither an IANA name nor defined by a VTIMEZONE in the calendar)"
+            )
+        return value.replace(tzinfo=UTC)  # floating time: taken as UTC
+    return value
+
+
+def _visibility(value: Any) -> Visibility:
+    if value is None:
+        return "default"
+    # RFC 5545 3.8.1.3: an unknown classification is to be treated as PRIVATE.
+    return _CLASSES.get(str(value).upper(), "private")
+
+
+def _attendee(address: Any) -> Attendee:
+    params = getattr(address, "params", {})
+    email = str(address)
+    if email.lower().startswith("mailto:"):
+        email = email[len("mailto:") :]
+    return Attendee(
+        email=email,
+        name=str(params.get("CN", "")),
+        kind=_KINDS.get(str(params.get("CUTYPE", "")).upper(), "individual"),
+        response=_RESPONSES.get(str(params.get("PARTSTAT", "")).upper(), "needs-action"),
+        optional=str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT",
+    )
+
+
+def _rule_text(rule: Any) -> str:
+    if not isinstance(rule, vRecur):
+        raise _Unreadable(f"RRULE cannot be parsed: {rule!r}")
+    # vRecur.to_ical() reorders the parts; render them in the document's order.
+    parts = (vRecur({k: v}).to_ical() for k, v in rule.items())  # type: ignore[no-untyped-call]
+    return ";".join(p.decode() for p in parts)

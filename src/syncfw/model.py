@@ -1,0 +1,201 @@
+"""Provider-neutral values: events, attendees, persons, changes and windows.
+
+Every value here is a frozen dataclass. Drivers translate their provider's
+representation to and from :class:`Event`; the engine only ever compares
+events through :meth:`Event.content_hash`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+__all__ = [
+    "Attendee",
+    "Change",
+    "Event",
+    "Person",
+    "Window",
+    "as_utc",
+]
+
+AttendeeKind = Literal["individual", "resource", "room", "group"]
+Response = Literal["needs-action", "accepted", "declined", "tentative"]
+Status = Literal["confirmed", "tentative", "cancelled"]
+Transparency = Literal["opaque", "transparent"]
+Visibility = Literal["default", "public", "private", "confidential"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """Someone (or something) invited to an event.
+
+    ``email`` is the calendar address without ``mailto:``. ``response`` is the
+    attendee's own answer; it is deliberately *not* part of an event's content
+    hash, so re-pushing an event never resets anyone's answer.
+    """
+
+    email: str
+    name: str = ""
+    kind: AttendeeKind = "individual"
+    response: Response = "needs-action"
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person of the directory: the calendar address, its aliases, the sync flag."""
+
+    name: str
+    email: str
+    aliases: tuple[str, ...] = ()
+    sync: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One calendar event, or one recurring series with its overridden instances.
+
+    ``start``/``end`` are timezone-aware datetimes, or dates for all-day events
+    (``end`` exclusive, as in RFC 5545). ``uid`` identifies the event within its
+    calendar and is what a driver must round-trip: an event written with uid U
+    reads back with uid U. A series carries its RRULE/RDATE/EXDATE lines and,
+    in ``overrides``, the instances that differ from the rule, each with
+    ``recurrence_id`` set to the instance's original start.
+
+    ``extra`` holds provider-specific data; it is not part of the content hash.
+    """
+
+    uid: str
+    title: str
+    start: datetime | date
+    end: datetime | date
+    description: str = ""
+    location: str = ""
+    status: Status = "confirmed"
+    transparency: Transparency = "opaque"
+    visibility: Visibility = "default"
+    categories: tuple[str, ...] = ()
+    organizer: Attendee | None = None
+    attendees: tuple[Attendee, ...] = ()
+    timezone: str | None = None
+    rrule: tuple[str, ...] = ()
+    rdates: tuple[datetime | date, ...] = ()
+    exdates: tuple[datetime | date, ...] = ()
+    recurrence_id: datetime | date | None = None
+    overrides: tuple[Event, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.start, datetime) != isinstance(self.end, datetime):
+            raise ValueError(f"event {self.uid!r}: start and end must both be dates or datetimes")
+        if isinstance(self.start, datetime) and (
+            self.start.tzinfo is None or self.end.tzinfo is None  # type: ignore[union-attr]
+        ):
+            raise ValueError(f"event {self.uid!r}: datetimes must be timezone-aware")
+        if self.end < self.start:  # type: ignore[operator]
+            raise ValueError(f"event {self.uid!r}: ends before it starts")
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def recurring(self) -> bool:
+        return bool(self.rrule or self.rdates)
+
+    def replace(self, **changes: Any) -> Event:
+        return replace(self, **changes)
+
+    def content_hash(self) -> str:
+        """A stable digest of what people see; equal hashes mean "nothing to push"."""
+        digest = hashlib.blake2b(
+            json.dumps(self._canonical(), separators=(",", ":"), ensure_ascii=False).encode(),
+            digest_size=16,
+        )
+        return digest.hexdigest()
+
+    def _canonical(self) -> list[Any]:
+        return [
+            self.title,
+            self.description,
+            self.location,
+            _instant(self.start),
+            _instant(self.end),
+            self.status,
+            self.transparency,
+            self.visibility,
+            sorted(self.categories),
+            self.organizer.email.lower() if self.organizer else None,
+            sorted((a.email.lower(), a.kind, a.optional) for a in self.attendees),
+            list(self.rrule),
+            sorted(_instant(d) for d in self.rdates),
+            sorted(_instant(d) for d in self.exdates),
+            _instant(self.recurrence_id) if self.recurrence_id is not None else None,
+            sorted(o._canonical() for o in self.overrides),
+        ]
+
+
+def as_utc(value: datetime | date) -> datetime:
+    """A moment as an aware UTC datetime; a date counts from its midnight in UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _instant(value: datetime | date) -> str:
+    # Same moment in two time zones hashes the same; dates stay dates.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return value.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a driver's feed.
+
+    - ``event`` set: the event as it is now (created or updated).
+    - ``event`` None and ``error`` None: a tombstone, the item is gone.
+    - ``error`` set: the item exists but could not be read (malformed); the
+      engine reports it and, importantly, does not take it for deleted.
+
+    ``key`` is the driver's own id for the item (a file name, a provider id);
+    ``etag`` its version, used as the precondition of the next write.
+    """
+
+    key: str
+    event: Event | None = None
+    etag: str | None = None
+    error: str | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.event is None and self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The span of time a pair syncs: [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def around(cls, now: datetime, *, past_days: int, future_days: int) -> Window:
+        return cls(now - timedelta(days=past_days), now + timedelta(days=future_days))
+
+    def overlaps(self, event: Event) -> bool:
+        """Whether the event (or, for a series, possibly one of its instances) falls in."""
+        start, end = as_utc(event.start), as_utc(event.end)
+        if event.recurring:
+            return start < self.end  # a series may run on; expansion decides later
+        if end == start:
+            return self.start <= start < self.end
+        return start < self.end and end > self.start
+
+    def ended_before(self, event_end: datetime | date) -> bool:
+        return as_utc(event_end) <= self.start

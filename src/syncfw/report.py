@@ -1,0 +1,81 @@
+"""What a run did: per applied change, per pair, per run. Plain values for hooks and --json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .model import Event
+
+__all__ = ["AppliedChange", "Failure", "PairReport", "RunReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedChange:
+    """One change a run applied to a pair's target."""
+
+    pair: str
+    action: Literal["create", "update", "delete"]
+    source_key: str
+    target_key: str
+    event: Event | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One event that could not be synced, and why."""
+
+    key: str
+    title: str
+    calendar: str
+    message: str
+
+
+@dataclass
+class PairReport:
+    name: str
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    full_read: bool = False
+    dry_run: bool = False
+    failures: list[Failure] = field(default_factory=list)
+    error: str | None = None
+    stopped_by_guard: bool = False
+    planned: list[dict[str, str]] = field(default_factory=list)  # dry runs: each op
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunReport:
+    started_at: datetime
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    pairs: list[PairReport] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 ok, 1 some events failed, 3 a safety guard stopped a pair."""
+        if any(p.stopped_by_guard for p in self.pairs):
+            return 3
+        if any(p.failed or p.error for p in self.pairs):
+            return 1
+        return 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "dry_run": self.dry_run,
+            "exit_code": self.exit_code,
+            "pairs": [p.as_dict() for p in self.pairs],
+        }

@@ -1,0 +1,17 @@
+"""Test helpers for syncfw and for third-party drivers.
+
+``DriverContract`` is the suite every driver must pass; subclass it in your
+tests and provide a ``driver`` fixture (see :mod:`syncfw.testing.contract`).
+The pytest plugin :mod:`syncfw.testing.plugin` (loaded automatically once
+syncfw is installed) adds the fixtures ``memory_store`` and ``make_event``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.register_assert_rewrite("syncfw.testing.contract")
+
+from .contract import DriverContract, fresh_window, make_event  # noqa: E402  (after the hook)
+
+__all__ = ["DriverContract", "fresh_window", "make_event"]
