@@ -49,11 +49,14 @@ def timed(label: str, count: int, action):  # type: ignore[no-untyped-def]
     report = action()
     seconds = time.perf_counter() - began
     pair = report.pairs[0]
+    phases = "  ".join(f"{k} {v:.2f}s" for k, v in pair.seconds.items())
+    print(f"{label:<16} {seconds:6.2f} s  {count / seconds:9,.0f} events/s overall  ({phases})")
     print(
-        f"{label:<22} {seconds:7.2f} s  {count / seconds:10,.0f} events/s  "
-        f"created={pair.created} updated={pair.updated} unchanged={pair.unchanged} "
-        f"failed={pair.failed}"
+        f"{'':<16} created={pair.created} updated={pair.updated} "
+        f"unchanged={pair.unchanged} failed={pair.failed}"
     )
+    if "plan" in pair.seconds:
+        print(f"{'':<16} planning: {count / pair.seconds['plan']:,.0f} events/s")
     return report
 
 

@@ -360,3 +360,63 @@ def test_writes_keep_the_file_mode(tmp_path: Path) -> None:
     path.chmod(0o640)
     write(driver, WriteOp("create", event=make_event(uid="b")))
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _age(path: Path, minutes: float) -> None:
+    then = datetime.now().timestamp() - minutes * 60
+    os.utime(path, (then, then))
+
+
+FOLDER_KILLER = """
+import os, sys, time
+from pathlib import Path
+from syncfw.driver import DriverContext, WriteOp
+from syncfw.drivers.ics import IcsDriver, IcsOptions
+from syncfw.testing import make_event
+
+driver = IcsDriver(IcsOptions(path=Path(sys.argv[1])), DriverContext("k"))
+events = [make_event(uid=f"e{i}", title="old") for i in range(3)]
+list(driver.write([WriteOp("create", event=e) for e in events]))
+
+def hang(fd):  # the temp file is written, not yet renamed
+    print("killing me now", flush=True)
+    time.sleep(60)
+
+os.fsync = hang
+updates = [WriteOp("update", key=f"{e.uid}.ics", event=e.replace(title="new")) for e in events]
+list(driver.write(updates))
+"""
+
+
+def test_folder_mode_writes_remove_temp_files_a_killed_writer_left(tmp_path: Path) -> None:
+    folder = tmp_path / "cal"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    args = [sys.executable, "-c", FOLDER_KILLER, str(folder)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "killing me now\n"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    (leftover,) = folder.glob(".*.tmp")
+    assert leftover.name.startswith(".e0.ics.")
+    young = folder / ".e1.ics.0123456789ab.tmp"  # another writer, mid-write
+    young.write_bytes(b"partial")
+    others = [folder / ".notes", folder / "keep.tmp", folder / ".x.ics.notrandom.tmp"]
+    for path in others:
+        path.write_bytes(b"not ours")
+        _age(path, 60)
+    _age(leftover, 11)
+    _age(young, 9)
+    driver = make_driver(folder)
+    assert len(read(driver)) == 3, "temp files are never read as events"
+    assert leftover.exists(), "reading removes nothing"
+
+    (result,) = write(driver, WriteOp("create", event=make_event(uid="new")))
+    assert result.ok
+    assert not leftover.exists()
+    assert young.exists() and all(p.exists() for p in others)
+    _age(young, 11)
+    write(driver, WriteOp("delete", key="new.ics"))
+    assert not young.exists()
+    assert sorted(p.name for p in folder.glob(".*")) == [".notes", ".x.ics.notrandom.tmp"]

@@ -15,9 +15,12 @@ in flight; its creates carry deterministic uids, so the next run adopts them.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -196,14 +199,19 @@ class Engine:
         policy = self.plugins.policies().get(pair.config.policy)
         if policy is None:
             raise ProfileError(f"unknown policy {pair.config.policy!r}", key=f"pair {name}")
-        mappings = self.state.mappings(name)
-        target = self._read(name, pair.target, pair.window, full=False)
-        source = self._read(name, pair.source, pair.window, full=False)
+        clock = _Stopwatch(report.seconds)
+        with clock("read"):
+            mappings = self.state.mappings(name)
+            target = self._read(name, pair.target, pair.window, full=False)
+            source = self._read(name, pair.source, pair.window, full=False)
         inp = PlanInput(name, source, target, mappings, pair.window, _identity)
-        plan = policy.plan(inp)
+        with clock("plan"), _no_gc_pauses():
+            plan = policy.plan(inp)
         if plan.needs_full_source and not source.full:
-            source = self._read(name, pair.source, pair.window, full=True)
-            plan = policy.plan(replace(inp, source=source))
+            with clock("read"):
+                source = self._read(name, pair.source, pair.window, full=True)
+            with clock("plan"), _no_gc_pauses():
+                plan = policy.plan(replace(inp, source=source))
         report.full_read = source.full
         report.failures.extend(plan.failures)
         report.failed = len(plan.failures)
@@ -220,7 +228,8 @@ class Engine:
         with self.state.transaction():
             self.state.put_mappings(name, plan.records)
             self.state.delete_mappings(name, plan.forget)
-        self._apply(pair, plan.ops, report, progress)
+        with clock("apply"):
+            self._apply(pair, plan.ops, report, progress)
         # Everything synced before that this run did not have to write.
         report.unchanged = max(0, len(mappings) - report.updated - report.deleted)
         if not report.failed:
@@ -356,6 +365,35 @@ def _chunks(items: list[PlannedOp], size: int) -> Iterator[list[PlannedOp]]:
     while start < len(items):
         yield items[start : start + size]
         start += size
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    # Planning allocates many small objects and no cycles; the cyclic collector would
+    # only rescan them over and over (a third of the planning time at 100k events).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Stopwatch:
+    """Adds the wall time of each phase to a dict: ``with clock("read"): ...``."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - began
+            self.into[phase] = round(self.into.get(phase, 0.0) + elapsed, 6)
 
 
 def _window_tag(window: Window) -> str:

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 from .driver import WriteOp
 from .hookspecs import hookimpl
@@ -175,7 +175,7 @@ class MasterPush(Policy):
             desired: dict[str, Event] = {}
             if change.event is not None:
                 desired = {
-                    key: event.replace(uid=target_uid(inp.pair, key))
+                    key: event
                     for key, event in inp.normalize(group, change.event)
                     if inp.window.overlaps(event)
                 }
@@ -221,29 +221,34 @@ class MasterPush(Policy):
         gone: set[str],
         orphans: dict[str, list[Change]],
     ) -> None:
+        # The uid is not part of the hash, so the source event's digest is the target's.
         digest = event.content_hash()
         ends = as_utc(event.end).isoformat()
+        uid = mapped.target_uid if mapped else target_uid(inp.pair, key)
 
         def planned(op: WriteOp, adopted: bool = False) -> PlannedOp:
             return PlannedOp(op, key, group, event.title, digest, ends, adopted)
 
+        def write(action: Literal["create", "update"], **target: Any) -> WriteOp:
+            return WriteOp(action, event=event.with_uid(uid), **target)
+
         if mapped is None:
-            found = orphans.pop(event.uid, [])
+            found = orphans.pop(uid, [])
             for extra in found[1:]:  # two of ours for one item: keep one
                 plan.ops.append(planned(WriteOp("delete", key=extra.key, etag=extra.etag)))
             if not found:
-                plan.ops.append(planned(WriteOp("create", event=event)))
+                plan.ops.append(planned(write("create")))
                 return
             target = found[0]
-            adopted = StateMapping(key, target.key, event.uid, digest, target.etag, ends, group)
+            adopted = StateMapping(key, target.key, uid, digest, target.etag, ends, group)
             if target.event is not None and target.event.content_hash() == digest:
                 plan.records.append(adopted)
             else:
-                op = WriteOp("update", key=target.key, event=event, etag=target.etag)
+                op = write("update", key=target.key, etag=target.etag)
                 plan.ops.append(planned(op, adopted=True))
             return
         if key in gone:
-            plan.ops.append(planned(WriteOp("create", event=event)))
+            plan.ops.append(planned(write("create")))
             return
         seen = drifted.get(key)
         if mapped.source_hash == digest and seen is None:
@@ -257,7 +262,7 @@ class MasterPush(Policy):
                     )
                 )
                 return
-        op = WriteOp("update", key=mapped.target_key, event=event, etag=current_etag(mapped))
+        op = write("update", key=mapped.target_key, etag=current_etag(mapped))
         plan.ops.append(planned(op))
 
 

@@ -46,6 +46,7 @@ class PairReport:
     error: str | None = None
     stopped_by_guard: bool = False
     planned: list[dict[str, str]] = field(default_factory=list)  # dry runs: each op
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
     @property
     def changed(self) -> int:
