@@ -1,0 +1,50 @@
+"""The state store: schema versions, and refusing what it cannot trust."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from syncfw.errors import StateError
+from syncfw.state import SCHEMA_VERSION, Mapping, State
+
+
+def test_a_new_file_gets_the_current_schema_and_keeps_what_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "state.db"
+    with State(path) as state:
+        with state.transaction():
+            state.put_mappings("p", [Mapping("s1", "t1", "uid1", "h1", "e1", "2030-01-01", "s1")])
+        state.set_cursor("p", "jobs", "cursor-1", "2030-01-01")
+        run = state.start_run("p")
+        state.finish_run(run, status="ok", created=1, updated=0, deleted=0, unchanged=0, failed=0)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with State(path) as state:
+        assert state.mappings("p")["s1"].target_etag == "e1"
+        assert state.cursor("p", "jobs") == ("cursor-1", "2030-01-01")
+        assert state.last_runs()["p"].created == 1
+        assert state.mapping_counts() == {"p": 1}
+
+
+def test_a_transaction_that_fails_leaves_nothing(tmp_path: Path) -> None:
+    with State(tmp_path / "s.db") as state:
+        with pytest.raises(RuntimeError), state.transaction():
+            state.put_mappings("p", [Mapping("s1", "t1", "u", "h", None, "2030-01-01", "s1")])
+            raise RuntimeError("killed mid-way")
+        assert state.mappings("p") == {}
+
+
+def test_a_state_file_from_a_newer_syncfw_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    State(path).close()
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StateError, match="upgrade syncfw"):
+        State(path)
+
+
+def test_a_file_that_is_not_a_state_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.write_text("this is not sqlite " * 100)
+    with pytest.raises(StateError, match="cannot be used"):
+        State(path)
