@@ -82,10 +82,13 @@ def test_window_limits_what_is_synced_and_the_past_is_left_alone(memory_pair: Pa
     src.put(event("soon", days=3))
     sync(memory_pair)
     assert set(titles(dst)) == {"event soon"}
-    # moved into the past: out of the window, but the target keeps it
+    # Moved behind the window: the target follows once, not keeping the old time...
     src.put(event("soon", days=-20))
-    report = sync(memory_pair)
-    assert counts(report)[:3] == (0, 0, 0)
+    assert counts(sync(memory_pair))[:3] == (0, 1, 0)
+    assert dst.events()[target_uid("push", "soon")].start == event("soon", days=-20).start
+    # ...and from then on the past is left alone, even when the source deletes it.
+    src.remove("soon")
+    assert counts(sync(memory_pair))[:3] == (0, 0, 0)
     assert set(titles(dst)) == {"event soon"}
 
 

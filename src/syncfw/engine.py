@@ -18,15 +18,26 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .driver import Driver, DriverContext, WriteResult
-from .errors import CursorExpired, DriverError, NotFound, ProfileError, SafetyStop, SyncfwError
+from .errors import (
+    CursorExpired,
+    DriverError,
+    Interrupted,
+    NotFound,
+    PairBusy,
+    ProfileError,
+    SafetyStop,
+    SyncfwError,
+)
+from .locks import PairLock
 from .model import Event, Window
 from .plugins import Plugins, default_plugins
 from .policies import Plan, PlanInput, PlannedOp, SideRead
@@ -79,6 +90,15 @@ class Engine:
         self.state = state or State(profile.state_path)
         self._now = now or (lambda: datetime.now(UTC))
         self._drivers: dict[str, Driver] = {}
+        self._stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Ask a running sync to end after the write batch in flight (thread/signal safe)."""
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     def __enter__(self) -> Engine:
         return self
@@ -161,9 +181,14 @@ class Engine:
                     future_days=config.window.future_days,
                 ),
             )
-            self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
+            with self._lock(config.name, dry_run):
+                self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
         except SafetyStop as exc:
             report.error, report.stopped_by_guard, status = str(exc), True, "stopped"
+        except PairBusy as exc:
+            report.error, status = str(exc), "busy"
+        except Interrupted as exc:
+            report.error, status = str(exc), "interrupted"
         except SyncfwError as exc:
             report.error, status = str(exc), "error"
         except Exception as exc:  # a driver bug must not take the other pairs down
@@ -213,14 +238,14 @@ class Engine:
             with clock("plan"), _no_gc_pauses():
                 plan = policy.plan(replace(inp, source=source))
         report.full_read = source.full
+        report.unchanged = plan.unchanged
         report.failures.extend(plan.failures)
         report.failed = len(plan.failures)
-        self._guard(pair.config, plan, len(mappings), force)
+        self._guard(pair.config, plan, force)
         if dry_run:
             report.created = plan.count("create") + sum(p.adopted for p in plan.ops)
             report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
             report.deleted = plan.count("delete")
-            report.unchanged = max(0, len(mappings) - report.updated - report.deleted)
             report.planned = [
                 {"action": p.op.action, "title": p.title, "key": p.item_key} for p in plan.ops
             ]
@@ -230,17 +255,20 @@ class Engine:
             self.state.delete_mappings(name, plan.forget)
         with clock("apply"):
             self._apply(pair, plan.ops, report, progress)
-        # Everything synced before that this run did not have to write.
-        report.unchanged = max(0, len(mappings) - report.updated - report.deleted)
         if not report.failed:
-            tag = _window_tag(pair.window)
             for side in (source, target):
-                self.state.set_cursor(name, side.calendar, side.cursor, tag)
+                self.state.set_cursor(name, side.calendar, side.cursor, pair.window.tag)
+
+    def _lock(self, pair: str, dry_run: bool) -> AbstractContextManager[object]:
+        if dry_run or self.state.path is None:
+            return nullcontext()
+        return PairLock(self.state.path, pair)
 
     def _read(self, pair: str, driver: Driver, window: Window, *, full: bool) -> SideRead:
         calendar = driver.context.calendar
         cursor, tag = self.state.cursor(pair, calendar)
-        if full or not driver.capabilities.incremental or tag != _window_tag(window):
+        # A moved window may hold events that no cursor reports: read those in full.
+        if full or not driver.capabilities.incremental or tag != window.tag:
             cursor = None
         try:
             return _collect(calendar, driver, cursor, window)
@@ -250,18 +278,27 @@ class Engine:
             log.warning("%s; reading %s in full", exc, calendar)
             return _collect(calendar, driver, None, window)
 
-    def _guard(self, config: PairConfig, plan: Plan, synced: int, force: bool) -> None:
+    def _guard(self, config: PairConfig, plan: Plan, force: bool) -> None:
+        """Stop a pair that would delete, or write anew, much of what it synced."""
+        share, least = config.safety.max_delete_share, config.safety.min_deletes
+        limit = share * plan.synced
         deletes = plan.count("delete")
-        limit = config.safety.max_delete_share * synced
-        if force or deletes <= limit or deletes < config.safety.min_deletes:
-            return
-        raise SafetyStop(
-            config.name,
-            f"the run would delete {deletes} of the {synced} events it synced, more than "
-            f"{config.safety.max_delete_share:.0%}. Nothing was changed. If the source really "
-            f"lost them, run again with --force; if a read came back empty by mistake, fix "
-            f"the source calendar '{config.source}' first.",
-        )
+        if not force and deletes > limit and deletes >= least:
+            raise SafetyStop(
+                config.name,
+                f"the run would delete {deletes} of the {plan.synced} events it synced, more "
+                f"than {share:.0%}. Nothing was changed. If the source really lost them, run "
+                f"again with --force; if a read came back empty by mistake, fix the source "
+                f"calendar '{config.source}' first.",
+            )
+        if not force and plan.recreates > limit and plan.recreates >= least:
+            raise SafetyStop(
+                config.name,
+                f"the target calendar '{config.target}' no longer has {plan.recreates} of the "
+                f"{plan.synced} events syncfw wrote there, more than {share:.0%}: deleted by "
+                f"hand, or a read came back empty. Nothing was changed. To write them again, "
+                f"run with --force.",
+            )
 
     def _apply(
         self,
@@ -277,6 +314,11 @@ class Engine:
             progress(name, 0, total)
         retries: list[PlannedOp] = []
         for chunk in itertools.chain(_chunks(ops, batch), _chunks(retries, batch)):
+            if self._stop.is_set():
+                raise Interrupted(
+                    f"pair {name!r}: stopped on request after {done} of {total} "
+                    "changes; the next run continues"
+                )
             outcome: list[tuple[PlannedOp, WriteResult]] = []
             error: DriverError | None = None
             try:
@@ -289,8 +331,8 @@ class Engine:
             done += len(outcome)
             if progress:
                 progress(name, done, total + len(retries))
-            if error is not None:
-                report.failed += len(chunk) - len(outcome)
+            if error is not None:  # everything not written counts as failed
+                report.failed += total + len(retries) - done
                 raise error
 
     def _record(
@@ -394,8 +436,3 @@ class _Stopwatch:
         finally:
             elapsed = time.perf_counter() - began
             self.into[phase] = round(self.into.get(phase, 0.0) + elapsed, 6)
-
-
-def _window_tag(window: Window) -> str:
-    # A new day moves the window: events may have entered it that no cursor reports.
-    return window.end.date().isoformat()

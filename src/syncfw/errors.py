@@ -6,6 +6,8 @@
     ├── ProfileError            a profile cannot be used (file, line, key, hint)
     ├── StateError              the state store is unusable (newer schema, corrupt file)
     ├── SafetyStop              a run would do something drastic; nothing was applied
+    ├── PairBusy                another run (maybe another process) is syncing the pair
+    ├── Interrupted             a stop was requested; the run ended after the write in flight
     └── DriverError             a calendar failed (calendar, detail)
         ├── CursorExpired       the incremental token was rejected (HTTP 410); read fully
         ├── NotFound            the item is gone (404); deleting it counts as done
@@ -24,7 +26,9 @@ __all__ = [
     "AuthError",
     "CursorExpired",
     "DriverError",
+    "Interrupted",
     "NotFound",
+    "PairBusy",
     "PreconditionFailed",
     "ProfileError",
     "QuotaExceeded",
@@ -73,6 +77,18 @@ class SafetyStop(SyncfwError):
     def __init__(self, pair: str, message: str) -> None:
         self.pair = pair
         super().__init__(f"pair {pair!r}: {message}")
+
+
+class PairBusy(SyncfwError):
+    """The pair is locked by another run; this run skipped it."""
+
+    def __init__(self, pair: str) -> None:
+        self.pair = pair
+        super().__init__(f"pair {pair!r} is being synced by another run right now; skipped")
+
+
+class Interrupted(SyncfwError):
+    """A stop was requested (SIGTERM, Ctrl-C); what was written so far is recorded."""
 
 
 class DriverError(SyncfwError):

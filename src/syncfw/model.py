@@ -207,7 +207,17 @@ class Window:
 
     @classmethod
     def around(cls, now: datetime, *, past_days: int, future_days: int) -> Window:
-        return cls(now - timedelta(days=past_days), now + timedelta(days=future_days))
+        """Whole UTC days: from ``past_days`` before today to the end of today + ``future_days``.
+
+        Whole days make the window move once a day, exactly when its :attr:`tag`
+        changes, so the engine knows when events may have entered it.
+        """
+        today = as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(today - timedelta(days=past_days), today + timedelta(days=future_days + 1))
+
+    @property
+    def tag(self) -> str:
+        return f"{self.start:%Y-%m-%d}/{self.end:%Y-%m-%d}"
 
     def overlaps(self, event: Event) -> bool:
         """Whether the event (or, for a series, possibly one of its instances) falls in."""

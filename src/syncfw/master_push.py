@@ -1,0 +1,181 @@
+"""The master-push policy: the source is the master, the target shows what it says.
+
+- new source items are created in the target under deterministic uids;
+- changed ones are updated; deleted, filtered-out or out-of-window ones deleted;
+- drift in the target (an edit, a deletion by hand) is overwritten;
+- target items that syncfw did not create are never touched;
+- items that ended before the window are left alone (an item the source moved
+  behind the window is updated once, so the target does not keep the old time);
+- leftovers of a crashed run are adopted, or deleted once a full source read
+  proves that no source item claims them (never while a source item is unreadable).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .driver import WriteOp
+from .model import Change, Event, as_utc
+from .policies import UID_PREFIX, Plan, PlanInput, PlannedOp, Policy, pair_tag, target_uid
+from .report import Failure
+from .state import Mapping
+
+__all__ = ["MasterPush"]
+
+
+class MasterPush(Policy):
+    name = "master-push"
+
+    def plan(self, inp: PlanInput) -> Plan:
+        return _Planner(inp).run()
+
+
+class _Planner:
+    def __init__(self, inp: PlanInput) -> None:
+        self.inp = inp
+        self.plan = Plan()
+        self.maps = inp.mappings
+        self.groups: dict[str, dict[str, Mapping]] = {}
+        for key, m in self.maps.items():
+            self.groups.setdefault(m.group, {})[key] = m
+        # Mappings store ends_at as ISO UTC to the second, so strings compare as times.
+        self.past_line = inp.window.start.isoformat(timespec="seconds")
+        self.etag_now: dict[str, str | None] = {}
+        self.drifted: dict[str, Change] = {}
+        self.gone: set[str] = set()
+        self.orphans: dict[str, list[Change]] = {}
+        self.unreadable = False
+
+    def past(self, m: Mapping) -> bool:
+        return m.ends_at <= self.past_line
+
+    def run(self) -> Plan:
+        self.observe_target()
+        needed = {self.maps[k].group for k in (*self.drifted, *self.gone)}
+        if not self.inp.source.full and not needed <= self.inp.source.changes.keys():
+            self.plan.needs_full_source = True  # drift to repair in items the read skipped
+            return self.plan
+        groups = dict(self.inp.source.changes)
+        if self.inp.source.full:  # a full listing: a mapped group not in it is gone
+            for group in self.groups.keys() - groups.keys():
+                groups[group] = Change(group)
+        for group, change in groups.items():
+            if change.error is not None:
+                self.skip_unreadable(group, change)
+            else:
+                self.plan_group(group, change.event)
+        self.plan.synced = sum(1 for m in self.maps.values() if not self.past(m))
+        self.plan.unchanged += sum(
+            1 for m in self.maps.values() if m.group not in groups and not self.past(m)
+        )
+        self.remove_orphans()
+        return self.plan
+
+    def observe_target(self) -> None:
+        """Sort the target's changes: our items' drift and deletions, and leftovers."""
+        by_target = {m.target_key: m for m in self.maps.values()}
+        ours = UID_PREFIX + pair_tag(self.inp.pair) + "-"
+        target = self.inp.target
+        for key, change in target.changes.items():
+            mapped = by_target.get(key)
+            if mapped is None:
+                if change.event is not None and change.event.uid.startswith(ours):
+                    self.orphans.setdefault(change.event.uid, []).append(change)
+            elif change.deleted:
+                self.gone.add(mapped.source_key)
+            elif change.etag != mapped.target_etag or change.error:
+                self.etag_now[mapped.source_key] = change.etag
+                self.drifted[mapped.source_key] = change
+        if target.full:
+            self.gone.update(
+                m.source_key for m in self.maps.values() if m.target_key not in target.changes
+            )
+
+    def skip_unreadable(self, group: str, change: Change) -> None:
+        title = change.event.title if change.event else group
+        self.plan.failures.append(
+            Failure(group, title, self.inp.source.calendar, str(change.error))
+        )
+        self.orphans.pop(target_uid(self.inp.pair, group), None)
+        self.unreadable = True  # its instances' leftovers cannot be told apart: keep all
+
+    def plan_group(self, group: str, source: Event | None) -> None:
+        window = self.inp.window
+        items = dict(self.inp.normalize(group, source)) if source is not None else {}
+        for key, m in self.groups.get(group, {}).items():
+            item = items.get(key)
+            if item is not None and window.overlaps(item):
+                continue  # planned below
+            if self.past(m):
+                if item is None:
+                    self.plan.forget.append(key)  # gone from the source and long past
+                continue  # the past is left alone
+            if m.source_key in self.gone:
+                self.plan.forget.append(key)  # already gone from the target too
+            elif item is not None and window.ended_before(item.end):
+                self.plan_item(group, key, item, m)  # moved behind the window: follow once
+            else:
+                op = WriteOp("delete", key=m.target_key, etag=self.etag_now.get(key, m.target_etag))
+                self.plan.ops.append(PlannedOp(op, key, group, source.title if source else key))
+        for key, item in items.items():
+            if window.overlaps(item):
+                self.plan_item(group, key, item, self.maps.get(key))
+
+    def plan_item(self, group: str, key: str, event: Event, mapped: Mapping | None) -> None:
+        # The uid is not part of the hash, so the source event's digest is the target's.
+        digest = event.content_hash()
+        ends = as_utc(event.end).isoformat(timespec="seconds")
+        uid = mapped.target_uid if mapped else target_uid(self.inp.pair, key)
+        plan = self.plan
+
+        def planned(op: WriteOp, adopted: bool = False) -> PlannedOp:
+            return PlannedOp(op, key, group, event.title, digest, ends, adopted)
+
+        def write(action: Literal["create", "update"], **target: Any) -> WriteOp:
+            return WriteOp(action, event=event.with_uid(uid), **target)
+
+        if mapped is None or key in self.gone:
+            found = self.orphans.pop(uid, [])
+            for extra in found[1:]:  # two of ours for one item: keep one, like a leftover
+                op = WriteOp("delete", key=extra.key, etag=extra.etag)
+                plan.ops.append(PlannedOp(op, extra.key, "", event.title))
+            if not found:
+                plan.recreates += mapped is not None
+                plan.ops.append(planned(write("create")))
+            elif found[0].event is not None and found[0].event.content_hash() == digest:
+                plan.records.append(
+                    Mapping(key, found[0].key, uid, digest, found[0].etag, ends, group)
+                )
+                plan.unchanged += 1
+            else:
+                op = write("update", key=found[0].key, etag=found[0].etag)
+                plan.ops.append(planned(op, adopted=mapped is None))
+            return
+        seen = self.drifted.get(key)
+        if mapped.source_hash == digest:
+            if seen is None:
+                plan.unchanged += 1
+                return
+            if seen.event is not None and seen.event.content_hash() == digest:
+                # Only the target's etag moved (or someone changed it back): remember it.
+                plan.records.append(
+                    Mapping(
+                        key, mapped.target_key, mapped.target_uid, digest, seen.etag, ends, group
+                    )
+                )
+                plan.unchanged += 1
+                return
+        etag = self.etag_now.get(key, mapped.target_etag)
+        plan.ops.append(planned(write("update", key=mapped.target_key, etag=etag)))
+
+    def remove_orphans(self) -> None:
+        """Our items that no source item claimed: leftovers of a crashed run."""
+        if not self.orphans or self.unreadable:
+            return
+        if not self.inp.source.full:  # only a full source read proves them unclaimed
+            self.plan.needs_full_source = True
+            return
+        for change in (c for changes in self.orphans.values() for c in changes):
+            op = WriteOp("delete", key=change.key, etag=change.etag)
+            title = change.event.title if change.event else change.key
+            self.plan.ops.append(PlannedOp(op, change.key, "", title))
