@@ -15,7 +15,14 @@ from syncfw.errors import ProfileError
 from syncfw.hookspecs import hookimpl
 from syncfw.model import Person
 from syncfw.plugins import Plugins
-from syncfw.profile import PairConfig, Profile, ProfileErrors, load_profile
+from syncfw.profile import (
+    PairConfig,
+    Profile,
+    ProfileErrors,
+    fill_placeholders,
+    load_profile,
+    person_calendar_options,
+)
 
 
 class Auth(BaseModel):
@@ -110,7 +117,8 @@ def test_a_minimal_profile_loads_with_every_default(load, tmp_path: Path) -> Non
     assert (pair.recurrence.mode, pair.recurrence.horizon_days) == ("expand", 365)
     assert (pair.attendees.fan_out, pair.attendees.notify) == ("invite", "none")
     assert pair.attendees.keep_external is False
-    assert pair.filters == [] and pair.interval_minutes == 15
+    assert pair.filters == [] and pair.transforms == [] and pair.interval_minutes == 15
+    assert pair.attendees.calendar is None
     assert (pair.safety.max_delete_share, pair.safety.min_deletes) == (0.5, 10)
 
 
@@ -132,8 +140,13 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
             conflict: newest-wins
             window: {past_days: 0, future_days: 30}
             recurrence: {mode: series, horizon_days: 30}
-            attendees: {fan_out: copy, notify: external, keep_external: true}
+            attendees:
+              fan_out: copy
+              notify: external
+              keep_external: true
+              calendar: {driver: probe, path: "people/{local}.ics"}
             filters: [{type: [appointment]}, {category: work}]
+            transforms: [busy-only, {prefix-title: "[Job] "}]
             interval_minutes: 5
             safety: {max_delete_share: 1, min_deletes: 0}
     """)
@@ -151,7 +164,9 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
     assert (pair.recurrence.mode, pair.recurrence.horizon_days) == ("series", 30)
     assert (pair.attendees.fan_out, pair.attendees.notify) == ("copy", "external")
     assert pair.attendees.keep_external is True
+    assert pair.attendees.calendar == {"driver": "probe", "path": "people/{local}.ics"}
     assert pair.filters == [{"type": ["appointment"]}, {"category": "work"}]
+    assert pair.transforms == ["busy-only", {"prefix-title": "[Job] "}]
     assert (pair.safety.max_delete_share, pair.safety.min_deletes) == (1.0, 0)
 
 
@@ -393,9 +408,7 @@ def test_several_errors_are_reported_at_once(load, tmp_path: Path) -> None:
     assert (err.line, err.key) == (3, "calendars.jobs.driver")  # the first one's
     lines = str(err).splitlines()
     assert lines[0].startswith(f"{tmp_path / 'profile.yaml'}:3: calendars.jobs.driver: ")
-    assert lines[1].endswith(
-        ":10: pairs[0].interval_minutes: Input should be greater than or equal to 1"
-    )
+    assert lines[1].endswith(":10: pairs[0].interval_minutes: Input should be greater than 0")
 
 
 def test_unusable_files(load, tmp_path: Path, plugins: Plugins) -> None:
@@ -410,3 +423,126 @@ def test_unusable_files(load, tmp_path: Path, plugins: Plugins) -> None:
 def test_a_self_referencing_alias_is_an_error_not_a_crash(load) -> None:
     err = error_of(load, GOOD + "    filters: &f [{type: *f}]\n")
     assert err.message == "an alias refers to itself" and err.line == 10
+
+
+@pytest.mark.parametrize(("value", "minutes"), [("0.5", 0.5), ("0.05", 0.05), ("60", 60.0)])
+def test_interval_minutes_may_be_a_fraction(load, value, minutes) -> None:
+    assert load(GOOD + f"    interval_minutes: {value}\n").pairs[0].interval_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "Input should be greater than 0"),
+        ("-1", "Input should be greater than 0"),
+        ("true", "expected a number of minutes, e.g. 15 or 0.5"),
+        (".inf", "Input should be a finite number"),
+        ("soon", "Input should be a valid number, unable to parse string as a number"),
+    ],
+)
+def test_interval_minutes_must_be_a_positive_number(load, value, message) -> None:
+    err = error_of(load, GOOD + f"    interval_minutes: {value}\n")
+    assert (err.line, err.key, err.message) == (10, "pairs[0].interval_minutes", message)
+
+
+COPY = GOOD + "    attendees:\n      fan_out: copy\n"
+
+
+def test_copy_fan_out_needs_a_calendar_template(load) -> None:
+    err = error_of(load, COPY)
+    assert (err.line, err.key) == (11, "pairs[0].attendees.fan_out")
+    assert err.message.startswith("fan_out: copy needs attendees.calendar")
+    assert "driver: ics" in err.hint
+    # With invite, no template is needed.
+    assert load(COPY.replace("copy", "invite")).pairs[0].attendees.calendar is None
+
+
+@pytest.mark.parametrize(
+    ("template", "line", "key", "message"),
+    [
+        ("{path: x}", 12, "pairs[0].attendees.calendar", "missing key 'driver'"),
+        ("{driver: nope}", 12, "pairs[0].attendees.calendar.driver", "unknown driver 'nope'"),
+        ("{driver: probe}", 12, "pairs[0].attendees.calendar", "missing key 'path'"),
+        (
+            "\n        driver: probe\n        path: p/{local}\n        mode: '{email}'",
+            15,
+            "pairs[0].attendees.calendar.mode",
+            "invalid choice 'person@example.com'",  # filled in with the sample person
+        ),
+        (
+            "{driver: probe, path: 'people/{mail}.ics'}",
+            12,
+            "pairs[0].attendees.calendar.path",
+            "unknown placeholder {mail}",
+        ),
+        (
+            "{driver: probe, path: p, auth: {token: a, tokn: '{email}'}}",
+            12,
+            "pairs[0].attendees.calendar.auth.tokn",
+            "unknown key 'tokn'",
+        ),
+    ],
+)
+def test_the_calendar_template_is_checked_at_its_line(load, template, line, key, message) -> None:
+    err = error_of(load, COPY + f"      calendar: {template}\n")
+    assert (err.line, err.key, err.message) == (line, key, message)
+
+
+def test_a_template_driver_must_write(load, plugins: Plugins) -> None:
+    class ReadOnly(Driver):
+        name = "readonly"
+        capabilities = PlainDriver.capabilities.__class__(write=False)
+
+    class ReadOnlyPlugin:
+        @hookimpl
+        def syncfw_register_drivers(self, register):
+            register(ReadOnly)
+
+    plugins.register(ReadOnlyPlugin())
+    err = error_of(load, COPY + "      calendar: {driver: readonly}\n")
+    assert (err.key, err.message) == (
+        "pairs[0].attendees.calendar.driver",
+        "driver 'readonly' cannot write",
+    )
+
+
+def test_person_calendar_fills_the_template_per_person(load, tmp_path: Path) -> None:
+    profile = load(
+        COPY + "      calendar:\n        driver: probe\n        path: 'people/{local}/{name}.ics'\n"
+        "        auth: {token: '{email}'}\n"
+    )
+    pair = profile.pairs[0]
+    ann = Person("Ann / Example", "ann@example.com")
+    driver, options = pair.person_calendar(ann, profile.base_dir)
+    assert driver == "probe" and isinstance(options, ProbeDriver.Options)
+    # Relative to the profile; a "/" in a name cannot make another folder.
+    assert options.path == tmp_path / "people" / "ann" / "Ann - Example.ics"
+    assert options.auth == Auth(token="ann@example.com")
+    assert person_calendar_options(profile, pair, ann) == (driver, options)
+    # A copy made by the engine (model_copy) keeps what the load found out.
+    assert pair.model_copy(update={"name": "x"}).person_calendar(ann, tmp_path) == (driver, options)
+
+
+def test_person_calendar_errors_name_the_person(load) -> None:
+    profile = load(GOOD)
+    with pytest.raises(ProfileError, match=r"attendees\.calendar is not set"):
+        profile.pairs[0].person_calendar(Person("A", "a@x.org"), profile.base_dir)
+    # The load checks the template with a sample person only; a value that fails for
+    # one real person is reported with that person when the engine asks for it.
+    pair = load(COPY + "      calendar: {driver: probe, path: p}\n").pairs[0]
+    template = {"driver": "probe", "path": "p", "mode": "{local}"}
+    attendees = pair.attendees.model_copy(update={"calendar": template})
+    pair = pair.model_copy(update={"attendees": attendees})
+    assert pair.person_calendar(Person("F", "file@x.org"), profile.base_dir)[1].mode == "file"
+    with pytest.raises(ProfileError, match=r"for ann@x.org: mode: Input should be 'file' or 'dir'"):
+        pair.person_calendar(Person("Ann", "ann@x.org"), profile.base_dir)
+
+
+def test_fill_placeholders_leaves_other_braces_alone() -> None:
+    person = Person("Ann", "ann@example.com")
+    template = {"a": "{email}", "b": ["{name}-{local}", 3], "c": "{other} {{x}} {"}
+    assert fill_placeholders(template, person) == {
+        "a": "ann@example.com",
+        "b": ["Ann-ann", 3],
+        "c": "{other} {{x}} {",
+    }

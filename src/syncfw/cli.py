@@ -2,17 +2,26 @@
 
 Exit codes: 0 ok; 1 some events (or a pair) failed while the rest synced;
 2 usage or profile error; 3 stopped by a safety guard.
+
+SIGINT (Ctrl-C) and SIGTERM stop ``run`` and ``serve`` gracefully: the first ends
+the sync after the write batch in flight, with its bookkeeping done; a second one
+exits at once. That is safe too - every batch is recorded as it lands and the next
+run adopts what a cut batch wrote - it only skips recording the batch in flight.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -26,6 +35,7 @@ from .errors import ProfileError, StateError, SyncfwError
 from .plugins import default_plugins
 from .profile import Profile, load_profile
 from .report import RunReport
+from .serve import PairRun, Scheduler
 from .state import State
 
 __all__ = ["cli", "main"]
@@ -52,10 +62,16 @@ def _load(path: Path) -> Profile:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="syncfw")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """Keep calendars in sync: job calendar, Google, Outlook, CalDAV, .ics files."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="syncfw: %(levelname)s: %(message)s")
+    # serve is a long-running process: its log (one line per run) is its output.
+    serving = ctx.invoked_subcommand == "serve"
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose + serving, 2)]
+    fmt = "syncfw: %(levelname)s: %(message)s"
+    logging.basicConfig(
+        level=level, format=f"%(asctime)s {fmt}" if serving else fmt, datefmt="%Y-%m-%d %H:%M:%S"
+    )
 
 
 @cli.command()
@@ -102,13 +118,59 @@ def _run(
     profile = _load(path)
     try:
         with Engine(profile) as engine, _progress(enabled=not as_json) as progress:
-            return engine.run(pairs or None, dry_run=dry_run, force=force, progress=progress)
+            if dry_run:  # writes nothing, so nothing to finish: Ctrl-C just aborts
+                return engine.run(pairs or None, dry_run=True, force=force, progress=progress)
+            with _stop_on_signals(engine.request_stop) as received:
+                report = engine.run(pairs or None, force=force, progress=progress)
+            if received:
+                err.print(
+                    f"[yellow]stopped:[/] {received[0]}: the run ended after the changes in "
+                    "flight and recorded them; run again to continue",
+                    highlight=False,
+                )
+            return report
     except ProfileError as exc:  # e.g. --pair names no pair of the profile
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_PROFILE)
     except StateError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)
+
+
+@contextmanager
+def _stop_on_signals(request_stop: Callable[[], None]) -> Iterator[list[str]]:
+    """While inside: the first SIGINT/SIGTERM calls ``request_stop``, a second exits now.
+
+    Yields the names of the signals received (empty if none). Outside the main
+    thread (where Python cannot install handlers) it changes nothing.
+    """
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if received:  # os._exit: no cleanup that could hang; the state is safe as on a kill
+            os.write(2, f"syncfw: {name} again: exiting now\n".encode())
+            os._exit(128 + signum)
+        received.append(name)
+        # os.write, not the console or logging: their locks may be held by the code
+        # this handler interrupted.
+        os.write(
+            2,
+            f"syncfw: {name}: stopping after the changes in flight "
+            "(Ctrl-C again to quit at once)\n".encode(),
+        )
+        request_stop()
+
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, handler) for signum in watched}
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 @contextmanager
@@ -168,6 +230,41 @@ def _print_report(report: RunReport) -> None:
         if pair.error:
             label = "stopped" if pair.stopped_by_guard else "error"
             err.print(f"[red]{label}:[/] {pair.error}", highlight=False)
+
+
+@cli.command()
+@profile_argument
+@click.option("--pair", "pairs", multiple=True, metavar="NAME", help="Only this pair (repeatable).")
+@click.option("--once", is_flag=True, help="Run every pair once, then exit (for cron).")
+def serve(profile: Path, pairs: tuple[str, ...], once: bool) -> None:
+    """Sync each pair of PROFILE every interval_minutes, until Ctrl-C or SIGTERM.
+
+    Logs one line per run. The profile is read once: restart after editing it.
+    """
+    loaded = _load(profile)
+    plugins = default_plugins()
+    try:
+        scheduler = Scheduler(loaded, lambda: Engine(loaded, plugins=plugins), pairs=pairs)
+        State(loaded.state_path).close()  # an unusable state file fails now, not every run
+    except ProfileError as exc:  # --pair names no pair of the profile
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_PROFILE)
+    except StateError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    with _stop_on_signals(scheduler.stop):
+        if once:
+            runs = scheduler.run_once()
+        else:
+            scheduler.serve()
+    sys.exit(0 if not once or scheduler.stopping else _once_exit_code(runs))
+
+
+def _once_exit_code(runs: list[PairRun]) -> int:
+    """Like ``run``, except that a pair another process is syncing is no failure."""
+    if any(r.status == "guard" for r in runs):
+        return 3
+    return 1 if any(r.status in ("partial", "error", "interrupted") for r in runs) else 0
 
 
 @cli.command()

@@ -29,12 +29,12 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from .errors import DriverError
-from .model import Change, Event, Window
+from .model import Change, Event, Person, Window
 
 __all__ = [
     "Capabilities",
@@ -42,6 +42,7 @@ __all__ = [
     "DriverContext",
     "DriverOptions",
     "Feed",
+    "PersonDirectory",
     "WriteOp",
     "WriteResult",
     "resolve_path",
@@ -135,6 +136,9 @@ class WriteOp:
     key: str | None = None
     event: Event | None = None
     etag: str | None = None
+    #: Whom the provider should e-mail about the change, where it sends invitations
+    #: (Google's sendUpdates, Graph): "none", "all", or "external" attendees only.
+    notify: Literal["none", "all", "external"] = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,13 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@runtime_checkable
+class PersonDirectory(Protocol):
+    """A driver that also knows people (the job calendar): ``persons: {from: NAME}``."""
+
+    def persons(self) -> list[Person]: ...
 
 
 class Driver:

@@ -16,36 +16,37 @@ in flight; its creates carry deterministic uids, so the next run adopts them.
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .driver import Driver, DriverContext, WriteResult
+from . import fanout, pipeline
+from .apply import Applier, check_guard
+from .attendees import Directory
+from .driver import Driver, DriverContext, PersonDirectory
 from .errors import (
     CursorExpired,
-    DriverError,
     Interrupted,
-    NotFound,
     PairBusy,
     ProfileError,
     SafetyStop,
     SyncfwError,
 )
+from .fanout import NOTHING, Nothing
 from .locks import PairLock
-from .model import Event, Window
+from .model import Window
 from .plugins import Plugins, default_plugins
-from .policies import Plan, PlanInput, PlannedOp, SideRead
-from .report import AppliedChange, Failure, PairReport, RunReport
-from .state import Mapping, State
+from .policies import PlanInput, SideRead
+from .report import PairReport, RunReport
+from .state import State
 
 if TYPE_CHECKING:
-    from .profile import PairConfig, Profile
+    from .profile import CalendarConfig, PairConfig, Profile
 
 __all__ = ["Engine", "Progress"]
 
@@ -53,10 +54,6 @@ log = logging.getLogger(__name__)
 
 #: Called as (pair, done, total) while a pair's writes are applied.
 Progress = Callable[[str, int, int], None]
-
-
-def _identity(key: str, event: Event) -> Iterable[tuple[str, Event]]:
-    return ((key, event),)
 
 
 @dataclass
@@ -90,7 +87,10 @@ class Engine:
         self.state = state or State(profile.state_path)
         self._now = now or (lambda: datetime.now(UTC))
         self._drivers: dict[str, Driver] = {}
+        self._calendars: dict[str, CalendarConfig] = {}  # generated: persons' own calendars
+        self._directory: Directory | None = None
         self._stop = threading.Event()
+        self._applier = Applier(self.state, self.plugins, self._stop)
 
     def request_stop(self) -> None:
         """Ask a running sync to end after the write batch in flight (thread/signal safe)."""
@@ -117,8 +117,10 @@ class Engine:
 
     def driver(self, calendar: str) -> Driver:
         """The driver instance for one of the profile's calendars (opened once)."""
+        if calendar == NOTHING:
+            return Nothing(None, DriverContext(calendar=NOTHING))
         if calendar not in self._drivers:
-            config = self.profile.calendars[calendar]
+            config = self.profile.calendars.get(calendar) or self._calendars[calendar]
             info = self.plugins.drivers().get(config.driver)
             if info is None:
                 known = ", ".join(self.plugins.drivers())
@@ -137,6 +139,25 @@ class Engine:
             self._drivers[calendar] = info.cls(config.options, context)
         return self._drivers[calendar]
 
+    def directory(self) -> Directory:
+        """The persons: from the calendar ``persons: {from: ...}`` names, or the profile's list."""
+        if self._directory is None:
+            persons = self.profile.persons
+            if persons.source is None:
+                self._directory = Directory(persons.persons)
+            else:
+                driver = self.driver(persons.source)
+                if not isinstance(driver, PersonDirectory):
+                    raise ProfileError(
+                        f"calendar {persons.source!r} (driver {driver.name!r}) cannot list persons",
+                        key="persons.from",
+                        file=str(self.profile.path),
+                        line=self.profile.line_of("persons", "from"),
+                        hint="name a job calendar, or give persons as a list",
+                    )
+                self._directory = Directory(driver.persons())
+        return self._directory
+
     # -- running ----------------------------------------------------------------
 
     def run(
@@ -150,14 +171,53 @@ class Engine:
         """Sync the named pairs (all by default) and report what happened."""
         configs = [self.profile.pair(name) for name in pairs] if pairs else self.profile.pairs
         report = RunReport(started_at=self._now(), dry_run=dry_run)
+        self._directory = None  # read the persons afresh for every run
         for config in configs:
             report.pairs.append(
                 self.sync_pair(config, dry_run=dry_run, force=force, progress=progress)
             )
+            if config.attendees.fan_out == "copy":
+                report.pairs.extend(self._fan_out(config, dry_run, force, progress))
         report.finished_at = self._now()
         if not dry_run:
             self.plugins.run_finished(report)
         return report
+
+    def _fan_out(
+        self, config: PairConfig, dry_run: bool, force: bool, progress: Progress | None
+    ) -> list[PairReport]:
+        """The pairs to each person's own calendar, and the retiring of those who left."""
+        try:
+            directory = self.directory()
+            current = fanout.person_pairs(self.profile, config, directory)
+        except SyncfwError as exc:
+            return [PairReport(f"{config.name}{fanout.SEPARATOR}*", error=str(exc))]
+        reports = []
+        for person in current:
+            self._calendars[person.calendar.name] = person.calendar
+            reports.append(
+                self.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
+            )
+        stale = fanout.stale_pairs(config, current, self.state.pair_names())
+        if stale and not current:
+            reports.append(
+                PairReport(
+                    f"{config.name}{fanout.SEPARATOR}*",
+                    stopped_by_guard=True,
+                    error=f"the person directory is empty, so no one's calendar is synced; "
+                    f"{len(stale)} persons' calendars were left as they are. Check the "
+                    f"persons source before anything is deleted.",
+                )
+            )
+            return reports
+        for name in stale:  # persons who left: empty their calendars, forget them
+            retiring = fanout.retiring_pair(self.profile, config, name)
+            self._calendars[retiring.calendar.name] = retiring.calendar
+            report = self.sync_pair(retiring.config, dry_run=dry_run, force=True, progress=progress)
+            if not (dry_run or report.error or report.failed):
+                self.state.forget_pair(name)
+            reports.append(report)
+        return reports
 
     def sync_pair(
         self,
@@ -229,7 +289,26 @@ class Engine:
             mappings = self.state.mappings(name)
             target = self._read(name, pair.target, pair.window, full=False)
             source = self._read(name, pair.source, pair.window, full=False)
-        inp = PlanInput(name, source, target, mappings, pair.window, _identity)
+        directory = self.directory()
+        normalize = pipeline.normalizer(
+            pair.config,
+            directory=directory,
+            plugins=self.plugins,
+            target=pair.target.capabilities,
+            window=pair.window,
+            now=self._now(),
+        )
+        finish = pipeline.finisher(pair.config, directory)
+        inp = PlanInput(
+            name,
+            source,
+            target,
+            mappings,
+            pair.window,
+            normalize,
+            finish,
+            pair.config.attendees.notify,
+        )
         with clock("plan"), _no_gc_pauses():
             plan = policy.plan(inp)
         if plan.needs_full_source and not source.full:
@@ -241,7 +320,7 @@ class Engine:
         report.unchanged = plan.unchanged
         report.failures.extend(plan.failures)
         report.failed = len(plan.failures)
-        self._guard(pair.config, plan, force)
+        check_guard(pair.config, plan, force)
         if dry_run:
             report.created = plan.count("create") + sum(p.adopted for p in plan.ops)
             report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
@@ -254,7 +333,7 @@ class Engine:
             self.state.put_mappings(name, plan.records)
             self.state.delete_mappings(name, plan.forget)
         with clock("apply"):
-            self._apply(pair, plan.ops, report, progress)
+            self._applier.apply(name, pair.target, plan.ops, report, progress)
         if not report.failed:
             for side in (source, target):
                 self.state.set_cursor(name, side.calendar, side.cursor, pair.window.tag)
@@ -278,135 +357,11 @@ class Engine:
             log.warning("%s; reading %s in full", exc, calendar)
             return _collect(calendar, driver, None, window)
 
-    def _guard(self, config: PairConfig, plan: Plan, force: bool) -> None:
-        """Stop a pair that would delete, or write anew, much of what it synced."""
-        share, least = config.safety.max_delete_share, config.safety.min_deletes
-        limit = share * plan.synced
-        deletes = plan.count("delete")
-        if not force and deletes > limit and deletes >= least:
-            raise SafetyStop(
-                config.name,
-                f"the run would delete {deletes} of the {plan.synced} events it synced, more "
-                f"than {share:.0%}. Nothing was changed. If the source really lost them, run "
-                f"again with --force; if a read came back empty by mistake, fix the source "
-                f"calendar '{config.source}' first.",
-            )
-        if not force and plan.recreates > limit and plan.recreates >= least:
-            raise SafetyStop(
-                config.name,
-                f"the target calendar '{config.target}' no longer has {plan.recreates} of the "
-                f"{plan.synced} events syncfw wrote there, more than {share:.0%}: deleted by "
-                f"hand, or a read came back empty. Nothing was changed. To write them again, "
-                f"run with --force.",
-            )
-
-    def _apply(
-        self,
-        pair: _PairRun,
-        ops: list[PlannedOp],
-        report: PairReport,
-        progress: Progress | None,
-    ) -> None:
-        name, target = pair.config.name, pair.target
-        batch = max(1, target.capabilities.batch_size)
-        total, done = len(ops), 0
-        if progress:
-            progress(name, 0, total)
-        retries: list[PlannedOp] = []
-        for chunk in itertools.chain(_chunks(ops, batch), _chunks(retries, batch)):
-            if self._stop.is_set():
-                raise Interrupted(
-                    f"pair {name!r}: stopped on request after {done} of {total} "
-                    "changes; the next run continues"
-                )
-            outcome: list[tuple[PlannedOp, WriteResult]] = []
-            error: DriverError | None = None
-            try:
-                outcome.extend(zip(chunk, target.write([p.op for p in chunk]), strict=True))
-            except DriverError as exc:  # auth, quota: record what went through, then stop
-                error = exc
-            applied = self._record(name, target.context.calendar, outcome, report, retries)
-            for change in applied:
-                self.plugins.change_applied(change)
-            done += len(outcome)
-            if progress:
-                progress(name, done, total + len(retries))
-            if error is not None:  # everything not written counts as failed
-                report.failed += total + len(retries) - done
-                raise error
-
-    def _record(
-        self,
-        pair: str,
-        calendar: str,
-        outcome: list[tuple[PlannedOp, WriteResult]],
-        report: PairReport,
-        retries: list[PlannedOp],
-    ) -> list[AppliedChange]:
-        applied: list[AppliedChange] = []
-        with self.state.transaction():
-            for planned, result in outcome:
-                op = planned.op
-                if isinstance(result.error, NotFound) and op.action == "update" and op.event:
-                    # Deleted behind our back since the read: write it anew.
-                    retries.append(
-                        replace(planned, op=replace(op, action="create", key=None, etag=None))
-                    )
-                    continue
-                if result.error is not None and not (
-                    isinstance(result.error, NotFound) and op.action == "delete"
-                ):
-                    report.failed += 1
-                    report.failures.append(
-                        Failure(planned.item_key, planned.title, calendar, str(result.error))
-                    )
-                    continue
-                if op.action == "delete":
-                    if planned.group:
-                        self.state.delete_mappings(pair, [planned.item_key])
-                    report.deleted += 1
-                else:
-                    assert op.event is not None and planned.source_hash and planned.ends_at
-                    key = result.key or op.key
-                    assert key is not None, "a driver returned no key for a write"
-                    self.state.put_mappings(
-                        pair,
-                        [
-                            Mapping(
-                                planned.item_key,
-                                key,
-                                op.event.uid,
-                                planned.source_hash,
-                                result.etag,
-                                planned.ends_at,
-                                planned.group,
-                            )
-                        ],
-                    )
-                    if op.action == "create" or planned.adopted:
-                        report.created += 1
-                    else:
-                        report.updated += 1
-                applied.append(
-                    AppliedChange(
-                        pair, op.action, planned.item_key, result.key or op.key or "", op.event
-                    )
-                )
-        return applied
-
 
 def _collect(calendar: str, driver: Driver, cursor: str | None, window: Window) -> SideRead:
     feed = driver.read(cursor, window)
     changes = {change.key: change for change in feed}
     return SideRead(calendar, changes, feed.full, feed.cursor)
-
-
-def _chunks(items: list[PlannedOp], size: int) -> Iterator[list[PlannedOp]]:
-    # Reads ``items`` as it goes, so retries appended meanwhile are still sent.
-    start = 0
-    while start < len(items):
-        yield items[start : start + size]
-        start += size
 
 
 @contextmanager

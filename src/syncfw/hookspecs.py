@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from .driver import Driver
+    from .filters import FilterBuilder, TransformBuilder
     from .policies import Policy
     from .report import AppliedChange, RunReport
 
@@ -44,6 +45,36 @@ def syncfw_register_policies(register: Callable[[Policy], None]) -> None:
     Called once, when the policies are first needed. Call ``register(policy)``
     for each :class:`syncfw.policies.Policy`; ``policy.name`` is what profiles
     use in ``policy:``. The return value is ignored.
+    """
+
+
+@hookspec
+def syncfw_register_filters(register: Callable[[str, FilterBuilder], None]) -> None:
+    """Register filters: which events of a source a pair syncs.
+
+    Called once, when a profile is loaded. Call ``register(name, build)`` for
+    each filter; ``name`` is the key profiles write in ``filters:`` (e.g.
+    ``{title: "^Job"}``) and ``build(value)`` turns that key's value into a
+    ``Filter``, a callable ``(Event) -> bool`` where True keeps the event.
+    ``build`` runs at load time and raises ``ValueError`` or ``TypeError`` with a
+    message for the user when the value is unusable; syncfw reports it at the
+    profile's line. Two plugins registering one name is an error naming both.
+    The return value is ignored.
+    """
+
+
+@hookspec
+def syncfw_register_transforms(register: Callable[[str, TransformBuilder], None]) -> None:
+    """Register transforms: how a pair's events look in the target.
+
+    Called once, when a profile is loaded. Call ``register(name, build)`` for
+    each transform; ``name`` is what profiles write in ``transforms:``, alone
+    (``busy-only``, then ``build(None)``) or with a value
+    (``{prefix-title: "[Job] "}``, then ``build("[Job] ")``). ``build`` returns a
+    ``Transform``, a callable ``(Event) -> Event`` that must be deterministic
+    (it runs on every read); it is applied to a series and to each overridden
+    instance separately. Errors as for filters; duplicate names are an error.
+    The return value is ignored.
     """
 
 

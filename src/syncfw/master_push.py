@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .attendees import dump_attendees, load_attendees
 from .driver import WriteOp
-from .model import Change, Event, as_utc
+from .model import Attendee, Change, Event, as_utc
 from .policies import UID_PREFIX, Plan, PlanInput, PlannedOp, Policy, pair_tag, target_uid
 from .report import Failure
 from .state import Mapping
@@ -101,7 +102,11 @@ class _Planner:
 
     def plan_group(self, group: str, source: Event | None) -> None:
         window = self.inp.window
-        items = dict(self.inp.normalize(group, source)) if source is not None else {}
+        try:
+            items = dict(self.inp.normalize(group, source)) if source is not None else {}
+        except ValueError as exc:  # e.g. a malformed RRULE: report it, delete nothing
+            self.skip_unreadable(group, Change(group, source, error=str(exc)))
+            return
         for key, m in self.groups.get(group, {}).items():
             item = items.get(key)
             if item is not None and window.overlaps(item):
@@ -122,17 +127,43 @@ class _Planner:
                 self.plan_item(group, key, item, self.maps.get(key))
 
     def plan_item(self, group: str, key: str, event: Event, mapped: Mapping | None) -> None:
+        plan, inp = self.plan, self.inp
         # The uid is not part of the hash, so the source event's digest is the target's.
         digest = event.content_hash()
         ends = as_utc(event.end).isoformat(timespec="seconds")
-        uid = mapped.target_uid if mapped else target_uid(self.inp.pair, key)
-        plan = self.plan
+        uid = mapped.target_uid if mapped else target_uid(inp.pair, key)
+        seen = self.drifted.get(key)
+        if mapped is not None and key not in self.gone and mapped.source_hash == digest:
+            if seen is None:
+                plan.unchanged += 1
+                return
 
-        def planned(op: WriteOp, adopted: bool = False) -> PlannedOp:
-            return PlannedOp(op, key, group, event.title, digest, ends, adopted)
+        def remember(target: Change) -> None:  # no write: record what the target shows
+            shown = target.event.attendees if target.event else ()
+            plan.records.append(
+                Mapping(
+                    key, target.key, uid, digest, target.etag, ends, group, dump_attendees(shown)
+                )
+            )
+            plan.unchanged += 1
 
-        def write(action: Literal["create", "update"], **target: Any) -> WriteOp:
-            return WriteOp(action, event=event.with_uid(uid), **target)
+        def write(
+            action: Literal["create", "update"],
+            shown: tuple[Attendee, ...],
+            adopted: bool = False,
+            **target: Any,
+        ) -> None:
+            final = inp.finish(event, shown).with_uid(uid)
+            op = WriteOp(action, event=final, notify=inp.notify, **target)
+            plan.ops.append(PlannedOp(op, key, group, event.title, digest, ends, adopted))
+
+        def shows_it(target: Change) -> bool:  # the target already shows what we would write
+            if target.event is None:
+                return False
+            return (
+                inp.finish(event, target.event.attendees).content_hash()
+                == target.event.content_hash()
+            )
 
         if mapped is None or key in self.gone:
             found = self.orphans.pop(uid, [])
@@ -141,32 +172,19 @@ class _Planner:
                 plan.ops.append(PlannedOp(op, extra.key, "", event.title))
             if not found:
                 plan.recreates += mapped is not None
-                plan.ops.append(planned(write("create")))
-            elif found[0].event is not None and found[0].event.content_hash() == digest:
-                plan.records.append(
-                    Mapping(key, found[0].key, uid, digest, found[0].etag, ends, group)
-                )
-                plan.unchanged += 1
+                write("create", load_attendees(mapped.attendees) if mapped else ())
+            elif shows_it(found[0]):
+                remember(found[0])
             else:
-                op = write("update", key=found[0].key, etag=found[0].etag)
-                plan.ops.append(planned(op, adopted=mapped is None))
+                shown = found[0].event.attendees if found[0].event else ()
+                write("update", shown, mapped is None, key=found[0].key, etag=found[0].etag)
             return
-        seen = self.drifted.get(key)
-        if mapped.source_hash == digest:
-            if seen is None:
-                plan.unchanged += 1
-                return
-            if seen.event is not None and seen.event.content_hash() == digest:
-                # Only the target's etag moved (or someone changed it back): remember it.
-                plan.records.append(
-                    Mapping(
-                        key, mapped.target_key, mapped.target_uid, digest, seen.etag, ends, group
-                    )
-                )
-                plan.unchanged += 1
-                return
+        if seen is not None and mapped.source_hash == digest and shows_it(seen):
+            remember(seen)  # only the target's etag moved: an answer, or a change undone
+            return
+        shown = seen.event.attendees if seen and seen.event else load_attendees(mapped.attendees)
         etag = self.etag_now.get(key, mapped.target_etag)
-        plan.ops.append(planned(write("update", key=mapped.target_key, etag=etag)))
+        write("update", shown, key=mapped.target_key, etag=etag)
 
     def remove_orphans(self) -> None:
         """Our items that no source item claimed: leftovers of a crashed run."""

@@ -13,9 +13,9 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import click
 
     from .driver import Driver
+    from .filters import FilterBuilder, TransformBuilder
     from .policies import Policy
     from .report import AppliedChange, RunReport
 
@@ -37,6 +38,7 @@ DEFAULT_PLUGINS = (
     "syncfw.drivers.ics",
     "syncfw.drivers.memory",
     "syncfw.policies",
+    "syncfw.filters",
 )
 
 
@@ -65,11 +67,14 @@ class Plugins:
         self._loaded = False
         self._drivers: dict[str, DriverInfo] | None = None
         self._policies: dict[str, Policy] | None = None
+        self._filters: dict[str, FilterBuilder] | None = None
+        self._transforms: dict[str, TransformBuilder] | None = None
 
     def register(self, plugin: object, name: str | None = None) -> None:
         """Register a plugin object or module (before first use, or drivers are cached)."""
         self.pm.register(plugin, name)
         self._drivers = self._policies = None
+        self._filters = self._transforms = None
 
     def load(self) -> None:
         if self._loaded:
@@ -125,6 +130,42 @@ class Plugins:
             self.pm.hook.syncfw_register_policies(register=lambda p: found.setdefault(p.name, p))
             self._policies = found
         return self._policies
+
+    def filters(self) -> dict[str, FilterBuilder]:
+        """Every registered filter builder by the name profiles use in ``filters:``."""
+        if self._filters is None:
+            found = self._named("syncfw_register_filters", "filter")
+            self._filters = cast("dict[str, FilterBuilder]", found)
+        return self._filters
+
+    def transforms(self) -> dict[str, TransformBuilder]:
+        """Every registered transform builder by the name profiles use in ``transforms:``."""
+        if self._transforms is None:
+            found = self._named("syncfw_register_transforms", "transform")
+            self._transforms = cast("dict[str, TransformBuilder]", found)
+        return self._transforms
+
+    def _named(self, hook_name: str, kind: str) -> dict[str, Callable[[Any], Any]]:
+        """Call a ``register(name, build)`` hook; one name registered by two plugins is an
+        error naming both (the same builder registered twice is not)."""
+        self.load()
+        found: dict[str, tuple[Callable[[Any], Any], str]] = {}
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # builtins first
+            origin = self._origin(impl.plugin)
+
+            def register(name: str, build: Callable[[Any], Any], origin: str = origin) -> None:
+                if not isinstance(name, str) or not callable(build):
+                    raise SyncfwError(
+                        f"{origin}: register(name, build) takes a text and a callable"
+                    )
+                if name in found and found[name][0] is not build:
+                    raise SyncfwError(
+                        f"{kind} {name!r} is registered twice: by {found[name][1]} and by {origin}"
+                    )
+                found[name] = (build, origin)
+
+            impl.function(register=register)
+        return {name: build for name, (build, _) in sorted(found.items())}
 
     def add_commands(self, cli: click.Group) -> None:
         self.load()

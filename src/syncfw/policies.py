@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from .driver import WriteOp
 from .hookspecs import hookimpl
-from .model import Change, Event, Window
+from .model import Attendee, Change, Event, Window
 from .report import Failure
 from .state import Mapping as StateMapping
 
@@ -29,6 +29,12 @@ UID_PREFIX = "syncfw-"
 
 #: Turns one source event into the target items it stands for: (item key, event) pairs.
 Normalize = Callable[[str, Event], Iterable[tuple[str, Event]]]
+#: Prepares an item for writing over a target that shows these attendees (their answers).
+Finish = Callable[[Event, tuple[Attendee, ...]], Event]
+
+
+def as_is(event: Event, seen: tuple[Attendee, ...]) -> Event:
+    return event
 
 
 def pair_tag(pair: str) -> str:
@@ -64,6 +70,8 @@ class PlanInput:
     mappings: Mapping[str, StateMapping]  # by item key
     window: Window
     normalize: Normalize
+    finish: Finish = as_is
+    notify: Literal["none", "all", "external"] = "none"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ in one pass instead of one error per run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,11 +28,13 @@ from pydantic import (
 
 from .driver import DriverOptions
 from .errors import ProfileError
+from .filters import BuildError, build_filter, build_transform, split_step
 from .model import Person
 from .plugins import Plugins, default_plugins
 from .yamlsource import Loc, YamlSource, did_you_mean
 
 __all__ = [
+    "PLACEHOLDERS",
     "SUPPORTED_VERSIONS",
     "AttendeesConfig",
     "CalendarConfig",
@@ -42,7 +45,9 @@ __all__ = [
     "RecurrenceConfig",
     "SafetyConfig",
     "WindowConfig",
+    "fill_placeholders",
     "load_profile",
+    "person_calendar_options",
 ]
 
 SUPPORTED_VERSIONS = (1,)
@@ -69,11 +74,17 @@ class RecurrenceConfig(_Section):
 
 
 class AttendeesConfig(_Section):
-    """How persons reach an event: invited on it, or as a copy in their own calendar."""
+    """How persons reach an event: invited on it, or as a copy in their own calendar.
+
+    ``calendar`` is the template of each person's calendar for ``fan_out: copy``: a
+    driver and its options, whose texts may hold ``{email}``, ``{name}`` and ``{local}``
+    (see :meth:`PairConfig.person_calendar`).
+    """
 
     fan_out: Literal["invite", "copy"] = "invite"
     notify: Literal["none", "all", "external"] = "none"
     keep_external: bool = False
+    calendar: dict[str, Any] | None = None
 
 
 class SafetyConfig(_Section):
@@ -84,9 +95,20 @@ class SafetyConfig(_Section):
     min_deletes: int = Field(default=10, ge=0)
 
 
-def _one_key(value: Any) -> Any:
-    if not isinstance(value, dict) or len(value) != 1:
-        raise ValueError("a filter is a mapping with exactly one key, e.g. {type: [appointment]}")
+def _step_shape(kind: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        try:
+            split_step(value, kind)
+        except TypeError as exc:  # pydantic turns only ValueError into a problem
+            raise ValueError(str(exc)) from None
+        return value
+
+    return BeforeValidator(check)
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number of minutes, e.g. 15 or 0.5")
     return value
 
 
@@ -101,15 +123,79 @@ class PairConfig(_Section):
     window: WindowConfig = WindowConfig()
     recurrence: RecurrenceConfig = RecurrenceConfig()
     attendees: AttendeesConfig = AttendeesConfig()
-    filters: list[Annotated[dict[str, Any], BeforeValidator(_one_key)]] = []
-    interval_minutes: int = Field(default=15, ge=1)
+    filters: list[Annotated[dict[str, Any], _step_shape("filter")]] = []
+    transforms: list[Annotated[str | dict[str, Any], _step_shape("transform")]] = []
+    interval_minutes: Annotated[
+        float, BeforeValidator(_not_bool), Field(gt=0, allow_inf_nan=False)
+    ] = 15.0
     safety: SafetyConfig = SafetyConfig()
     _line: int = PrivateAttr(0)  # private, so a `line:` key in the file stays an error
+    _person_options: type[DriverOptions] | None = PrivateAttr(None)
 
     @property
     def line(self) -> int:
         """The profile line where this pair starts."""
         return self._line
+
+    def person_calendar(
+        self, person: Person, base_dir: Path, plugins: Plugins | None = None
+    ) -> tuple[str, DriverOptions]:
+        """The calendar a person's copies go to (``fan_out: copy``): the driver's name and
+        its options, validated, with ``attendees.calendar``'s placeholders filled for
+        ``person`` and relative paths counted from ``base_dir`` (``Profile.base_dir``).
+
+        Raises ProfileError when the pair has no template, or when this person's values
+        do not fit the driver (the load checked the template with a sample person only).
+        """
+        where = f"pair {self.name!r}: attendees.calendar"
+        template = self.attendees.calendar
+        if template is None:
+            raise ProfileError(f"{where} is not set", hint="fan_out: copy needs it")
+        driver = str(template["driver"])
+        options_cls = self._person_options
+        if options_cls is None:  # a PairConfig built in code, not by load_profile
+            options_cls = (plugins or default_plugins()).drivers()[driver].cls.Options
+        options = fill_placeholders({k: v for k, v in template.items() if k != "driver"}, person)
+        try:
+            validated = options_cls.model_validate(options, context={"base_dir": base_dir})
+        except ValidationError as exc:
+            problems = "; ".join(
+                ".".join(map(str, e["loc"])) + ": " + e["msg"] for e in exc.errors()
+            )
+            raise ProfileError(f"{where} for {person.email}: {problems}") from None
+        return driver, validated
+
+
+def person_calendar_options(
+    profile: Profile, pair: PairConfig, person: Person, plugins: Plugins | None = None
+) -> tuple[str, DriverOptions]:
+    """:meth:`PairConfig.person_calendar` with the profile's folder as the base of paths."""
+    return pair.person_calendar(person, profile.base_dir, plugins)
+
+
+PLACEHOLDERS = ("email", "name", "local")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+SAMPLE_PERSON = Person("Person Example", "person@example.com")
+
+
+def fill_placeholders(value: Any, person: Person) -> Any:
+    """``value`` with ``{email}``, ``{name}`` and ``{local}`` (the email before the ``@``)
+    replaced in every text, nested ones too; other braces stay as they are. Path
+    separators in the person's values become ``-``, so a name cannot climb out of a folder.
+    """
+    values = {
+        "email": person.email,
+        "name": person.name,
+        "local": person.email.rsplit("@", 1)[0],
+    }
+    safe = {k: re.sub(r"[/\\\x00]", "-", v).lstrip(".") or "-" for k, v in values.items()}
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: safe.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {k: fill_placeholders(v, person) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(v, person) for v in value]
+    return value
 
 
 def _email(value: str) -> str:
@@ -338,14 +424,88 @@ class _Loader:
                 self.error(loc, "a pair must be a mapping", example)
                 continue
             self.check_pair(spec, loc, calendars, policies, names)
+            self.check_steps(spec, loc)
+            person_options = self.check_person_calendar(spec, loc)
             try:
                 pair = PairConfig.model_validate(spec)
             except ValidationError as exc:
                 self.source.report_invalid(exc, loc, spec, PairConfig)
                 continue
             pair._line = self.source.lines[loc]
+            pair._person_options = person_options
             found.append(pair)
         return found
+
+    def check_steps(self, spec: dict[str, Any], loc: Loc) -> None:
+        """Build every filter and transform once, so a bad one fails the load at its line."""
+        for key in ("filters", "transforms"):
+            items = spec.get(key)
+            if not isinstance(items, list) or not items:
+                continue
+            build: Callable[[Any], object]
+            if key == "filters":
+                build = partial(build_filter, builders=self.plugins.filters())
+            else:
+                build = partial(build_transform, builders=self.plugins.transforms())
+            for j, item in enumerate(items):
+                try:
+                    build(item)
+                except BuildError as exc:
+                    if not exc.name:
+                        continue  # not a one-key mapping: pydantic reports the shape
+                    at: Loc = (*loc, key, j) + ((exc.name,) if isinstance(item, dict) else ())
+                    self.error(at, exc.message, exc.hint)
+
+    def check_person_calendar(self, spec: dict[str, Any], loc: Loc) -> type[DriverOptions] | None:
+        """``attendees.calendar``: needed for ``fan_out: copy``, an installed driver that
+        writes, options valid once a sample person fills the placeholders. Returns the
+        driver's Options class for :meth:`PairConfig.person_calendar`."""
+        attendees = spec.get("attendees")
+        if not isinstance(attendees, dict):
+            return None
+        at: Loc = (*loc, "attendees", "calendar")
+        template = attendees.get("calendar")
+        example = 'e.g. calendar: {driver: ics, path: "people/{local}.ics"}'
+        if template is None:
+            if attendees.get("fan_out") == "copy":
+                message = "fan_out: copy needs attendees.calendar, the calendar of each person"
+                self.error((*loc, "attendees", "fan_out"), message, example)
+            return None
+        if not isinstance(template, dict):
+            return None  # pydantic says it must be a mapping
+        drivers = self.plugins.drivers()
+        installed = f"installed drivers: {', '.join(sorted(drivers)) or 'none'}"
+        driver = template.get("driver")
+        if "driver" not in template:
+            self.error(at, "missing key 'driver'", f"{example}; {installed}")
+            return None
+        if not isinstance(driver, str) or driver not in drivers:
+            self.error((*at, "driver"), f"unknown driver {driver!r}", installed)
+            return None
+        cls = drivers[driver].cls
+        if not cls.capabilities.write:
+            self.error((*at, "driver"), f"driver {driver!r} cannot write", "choose another driver")
+            return None
+        options = {k: v for k, v in template.items() if k != "driver"}
+        self.check_placeholders(options, at)
+        sample = fill_placeholders(options, SAMPLE_PERSON)
+        try:
+            cls.Options.model_validate(sample, context={"base_dir": self.base_dir})
+        except ValidationError as exc:
+            self.source.report_invalid(exc, at, sample, cls.Options)
+        return cls.Options
+
+    def check_placeholders(self, value: Any, at: Loc) -> None:
+        """A ``{word}`` that is no placeholder is most likely a typo of one."""
+        if isinstance(value, dict | list):
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in pairs:
+                self.check_placeholders(item, (*at, key))
+        elif isinstance(value, str) and not self.source.is_interpolated(at):
+            for word in _PLACEHOLDER.findall(value):
+                if word not in PLACEHOLDERS:
+                    hint = "placeholders: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                    self.error(at, f"unknown placeholder {{{word}}}", hint)
 
     def check_pair(
         self,

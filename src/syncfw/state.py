@@ -60,6 +60,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX runs_pair ON runs (pair, id);
     """,
+    # 2: what the target last showed of an item's attendees (their answers, guests)
+    """
+    ALTER TABLE mappings ADD COLUMN attendees TEXT
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -75,6 +79,7 @@ class Mapping:
     target_etag: str | None
     ends_at: str  # ISO UTC end of the event, to leave past events alone
     group: str  # the source item it came from (a series, for expanded instances)
+    attendees: str | None = None  # JSON of the attendees the target last showed
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +148,7 @@ class State:
     def mappings(self, pair: str) -> dict[str, Mapping]:
         rows = self.db.execute(
             "SELECT source_key, target_key, target_uid, source_hash, target_etag, ends_at,"
-            " source_group FROM mappings WHERE pair = ?",
+            " source_group, attendees FROM mappings WHERE pair = ?",
             (pair,),
         )
         return {row[0]: Mapping(*row) for row in rows}
@@ -151,7 +156,7 @@ class State:
     def put_mappings(self, pair: str, mappings: Iterable[Mapping]) -> None:
         """Insert or replace mappings; call inside :meth:`transaction` to group them."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     pair,
@@ -162,6 +167,7 @@ class State:
                     m.target_etag,
                     m.ends_at,
                     m.group,
+                    m.attendees,
                 )
                 for m in mappings
             ),
@@ -172,6 +178,17 @@ class State:
             "DELETE FROM mappings WHERE pair = ? AND source_key = ?",
             ((pair, key) for key in source_keys),
         )
+
+    def pair_names(self) -> set[str]:
+        """Every pair the store holds mappings or cursors of."""
+        rows = self.db.execute("SELECT pair FROM mappings UNION SELECT pair FROM cursors")
+        return {row[0] for row in rows}
+
+    def forget_pair(self, pair: str) -> None:
+        """Drop a pair's mappings and cursors (its run log stays)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM mappings WHERE pair = ?", (pair,))
+            self.db.execute("DELETE FROM cursors WHERE pair = ?", (pair,))
 
     # -- cursors ----------------------------------------------------------------
 

@@ -1,0 +1,160 @@
+"""Applying a plan: writes in batches, each batch recorded as soon as the target confirms it.
+
+Also the safety guard that runs before anything is applied.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .attendees import dump_attendees
+from .driver import Driver, WriteResult
+from .errors import DriverError, Interrupted, NotFound, SafetyStop
+from .plugins import Plugins
+from .policies import Plan, PlannedOp
+from .report import AppliedChange, Failure, PairReport
+from .state import Mapping, State
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .engine import Progress
+    from .profile import PairConfig
+
+__all__ = ["Applier", "check_guard"]
+
+
+def check_guard(config: PairConfig, plan: Plan, force: bool) -> None:
+    """Stop a pair that would delete, or write anew, much of what it synced."""
+    share, least = config.safety.max_delete_share, config.safety.min_deletes
+    limit = share * plan.synced
+    deletes = plan.count("delete")
+    if not force and deletes > limit and deletes >= least:
+        raise SafetyStop(
+            config.name,
+            f"the run would delete {deletes} of the {plan.synced} events it synced, more "
+            f"than {share:.0%}. Nothing was changed. If the source really lost them, run "
+            f"again with --force; if a read came back empty by mistake, fix the source "
+            f"calendar '{config.source}' first.",
+        )
+    if not force and plan.recreates > limit and plan.recreates >= least:
+        raise SafetyStop(
+            config.name,
+            f"the target calendar '{config.target}' no longer has {plan.recreates} of the "
+            f"{plan.synced} events syncfw wrote there, more than {share:.0%}: deleted by "
+            f"hand, or a read came back empty. Nothing was changed. To write them again, "
+            f"run with --force.",
+        )
+
+
+class Applier:
+    """Sends a pair's planned ops to its target and records what went through."""
+
+    def __init__(self, state: State, plugins: Plugins, stop: threading.Event) -> None:
+        self.state, self.plugins, self.stop = state, plugins, stop
+
+    def apply(
+        self,
+        name: str,
+        target: Driver,
+        ops: list[PlannedOp],
+        report: PairReport,
+        progress: Progress | None,
+    ) -> None:
+        batch = max(1, target.capabilities.batch_size)
+        total, done = len(ops), 0
+        if progress:
+            progress(name, 0, total)
+        retries: list[PlannedOp] = []
+        for chunk in itertools.chain(_chunks(ops, batch), _chunks(retries, batch)):
+            if self.stop.is_set():
+                raise Interrupted(
+                    f"pair {name!r}: stopped on request after {done} of {total} "
+                    "changes; the next run continues"
+                )
+            outcome: list[tuple[PlannedOp, WriteResult]] = []
+            error: DriverError | None = None
+            try:
+                outcome.extend(zip(chunk, target.write([p.op for p in chunk]), strict=True))
+            except DriverError as exc:  # auth, quota: record what went through, then stop
+                error = exc
+            applied = self._record(name, target.context.calendar, outcome, report, retries)
+            for change in applied:
+                self.plugins.change_applied(change)
+            done += len(outcome)
+            if progress:
+                progress(name, done, total + len(retries))
+            if error is not None:  # everything not written counts as failed
+                report.failed += total + len(retries) - done
+                raise error
+
+    def _record(
+        self,
+        pair: str,
+        calendar: str,
+        outcome: list[tuple[PlannedOp, WriteResult]],
+        report: PairReport,
+        retries: list[PlannedOp],
+    ) -> list[AppliedChange]:
+        applied: list[AppliedChange] = []
+        with self.state.transaction():
+            for planned, result in outcome:
+                op = planned.op
+                if isinstance(result.error, NotFound) and op.action == "update" and op.event:
+                    # Deleted behind our back since the read: write it anew.
+                    retries.append(
+                        replace(planned, op=replace(op, action="create", key=None, etag=None))
+                    )
+                    continue
+                if result.error is not None and not (
+                    isinstance(result.error, NotFound) and op.action == "delete"
+                ):
+                    report.failed += 1
+                    report.failures.append(
+                        Failure(planned.item_key, planned.title, calendar, str(result.error))
+                    )
+                    continue
+                if op.action == "delete":
+                    if planned.group:
+                        self.state.delete_mappings(pair, [planned.item_key])
+                    report.deleted += 1
+                else:
+                    assert op.event is not None and planned.source_hash and planned.ends_at
+                    key = result.key or op.key
+                    assert key is not None, "a driver returned no key for a write"
+                    self.state.put_mappings(
+                        pair,
+                        [
+                            Mapping(
+                                planned.item_key,
+                                key,
+                                op.event.uid,
+                                planned.source_hash,
+                                result.etag,
+                                planned.ends_at,
+                                planned.group,
+                                dump_attendees(op.event.attendees),
+                            )
+                        ],
+                    )
+                    if op.action == "create" or planned.adopted:
+                        report.created += 1
+                    else:
+                        report.updated += 1
+                applied.append(
+                    AppliedChange(
+                        pair, op.action, planned.item_key, result.key or op.key or "", op.event
+                    )
+                )
+        return applied
+
+
+def _chunks(items: list[PlannedOp], size: int) -> Iterator[list[PlannedOp]]:
+    # Reads ``items`` as it goes, so retries appended meanwhile are still sent.
+    start = 0
+    while start < len(items):
+        yield items[start : start + size]
+        start += size

@@ -1,0 +1,83 @@
+"""Fan-out by copy: one generated pair per person, from the master to their own calendar.
+
+A pair with ``attendees: {fan_out: copy, calendar: {...}}`` pushes its target (the
+master calendar) on to a calendar per person whose sync flag is on, built from
+the ``calendar`` template, holding only the events the person attends. Generated
+pairs are named ``<pair>><email>`` and run right after their pair.
+
+A person who leaves (sync flag off, or a new address) leaves a generated pair in
+the state that no longer matches anyone: it is *retired* — its events are deleted
+from that calendar (the past is left alone) and its state dropped. A directory that
+comes back empty retires no one: that is a failed read, not everyone leaving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from .attendees import Directory
+from .driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
+from .model import Person, Window
+from .profile import CalendarConfig, PairConfig, Profile, person_calendar_options
+
+__all__ = ["NOTHING", "Nothing", "PersonPair", "person_pairs", "retiring_pair", "stale_pairs"]
+
+SEPARATOR = ">"
+NOTHING = "(nothing)"
+
+
+@dataclass(frozen=True)
+class PersonPair:
+    """A generated pair and the calendar it writes to."""
+
+    config: PairConfig
+    calendar: CalendarConfig
+
+
+class Nothing(Driver):
+    """A calendar that is always empty: the source of a retiring pair."""
+
+    name = NOTHING
+    capabilities = Capabilities(write=False)
+
+    def read(self, cursor: Cursor | None, window: Window) -> Feed:
+        return Feed((), full=True)
+
+    def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
+        raise NotImplementedError("nothing is written to an empty source")
+
+
+def _person_pair(profile: Profile, config: PairConfig, person: Person, source: str) -> PersonPair:
+    email = person.email.lower()
+    driver, options = person_calendar_options(profile, config, person)
+    calendar = CalendarConfig(f"{config.target}{SEPARATOR}{email}", driver, options, config.line)
+    generated = config.model_copy(
+        update={
+            "name": f"{config.name}{SEPARATOR}{email}",
+            "source": source,
+            "target": calendar.name,
+            "filters": [{"person": [person.email]}] if source != NOTHING else [],
+            "transforms": [],
+            "attendees": config.attendees.model_copy(update={"fan_out": "invite"}),
+        }
+    )
+    return PersonPair(generated, calendar)
+
+
+def person_pairs(profile: Profile, config: PairConfig, directory: Directory) -> list[PersonPair]:
+    """The generated pairs of a copy fan-out: one per person with the sync flag on."""
+    return [_person_pair(profile, config, p, config.target) for p in directory.syncing()]
+
+
+def stale_pairs(config: PairConfig, current: Sequence[PersonPair], known: set[str]) -> list[str]:
+    """Generated pairs the state knows that no person matches any more."""
+    prefix = config.name + SEPARATOR
+    names = {p.config.name for p in current}
+    return sorted(n for n in known if n.startswith(prefix) and n not in names)
+
+
+def retiring_pair(profile: Profile, config: PairConfig, name: str) -> PersonPair:
+    """A generated pair that empties the calendar of a person who left."""
+    email = name[len(config.name) + len(SEPARATOR) :]
+    return _person_pair(profile, config, Person(name=email, email=email), NOTHING)

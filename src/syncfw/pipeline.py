@@ -1,0 +1,64 @@
+"""From one source event to the target items of a pair, as the pair's settings say.
+
+In order: attendees normalized per person (the directory), the pair's filters
+(all must keep the event), its transforms, then recurrence: a series is expanded
+to its instances up to the horizon, unless the pair keeps series and the target
+stores them natively. The result feeds the policy (see ``policies.Normalize``);
+:func:`finisher` gives the policy the matching ``Finish`` step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from . import attendees
+from .driver import Capabilities
+from .filters import build_filters, build_transforms
+from .model import Attendee, Event, Window
+from .plugins import Plugins
+from .policies import Finish, Normalize
+from .recurrence import expand
+
+if TYPE_CHECKING:
+    from .profile import PairConfig
+
+__all__ = ["finisher", "normalizer"]
+
+
+def normalizer(
+    config: PairConfig,
+    *,
+    directory: attendees.Directory,
+    plugins: Plugins,
+    target: Capabilities,
+    window: Window,
+    now: datetime,
+) -> Normalize:
+    keep = build_filters(config.filters, plugins)
+    transforms = build_transforms(config.transforms, plugins)
+    horizon = now + timedelta(days=config.recurrence.horizon_days)
+    until = min(window.end, horizon)
+    series = config.recurrence.mode == "series" and target.native_recurrence
+
+    def normalize(key: str, event: Event) -> Iterable[tuple[str, Event]]:
+        event = attendees.normalize(event, directory)
+        if not all(accept(event) for accept in keep):
+            return ()
+        for transform in transforms:
+            event = transform(event)
+        if event.recurring and not series:
+            return expand(key, event, start=window.start, end=until)
+        return ((key, event),)
+
+    return normalize
+
+
+def finisher(config: PairConfig, directory: attendees.Directory) -> Finish:
+    keep_external = config.attendees.keep_external
+
+    def finish(event: Event, seen: tuple[Attendee, ...]) -> Event:
+        return attendees.merge_seen(event, seen, directory, keep_external=keep_external)
+
+    return finish
