@@ -94,7 +94,7 @@ def test_exdate_removes_and_rdate_adds_instances() -> None:
 def test_several_rules_merge_without_duplicates() -> None:
     series = weekly("FREQ=WEEKLY;COUNT=3", "FREQ=WEEKLY;INTERVAL=2;COUNT=3")
     pairs = expand("K", series, **YEAR_2025)
-    assert starts(pairs) == mondays(6, 13, 20, 27) + [datetime(2025, 2, 3, 9, tzinfo=BERLIN)]
+    assert starts(pairs) == [*mondays(6, 13, 20), datetime(2025, 2, 3, 9, tzinfo=BERLIN)]
     assert len({k for k, _ in pairs}) == len(pairs)
 
 
@@ -160,19 +160,19 @@ def test_a_berlin_meeting_stays_at_nine_local_across_the_dst_change() -> None:
     span = {"start": datetime(2025, 3, 17, tzinfo=UTC), "end": datetime(2025, 4, 8, tzinfo=UTC)}
     pairs = expand("K", series, **span)
 
-    assert [e.start.astimezone(BERLIN).hour for _, e in pairs] == [9, 9, 9, 9]  # type: ignore[union-attr]
-    assert [e.start.astimezone(UTC).hour for _, e in pairs] == [8, 8, 7, 7]  # type: ignore[union-attr]
+    assert [e.start.astimezone(BERLIN).hour for _, e in pairs] == [9, 9, 9, 9]
+    assert [e.start.astimezone(UTC).hour for _, e in pairs] == [8, 8, 7, 7]
     assert [k[-7:] for k, _ in pairs] == ["080000Z", "080000Z", "070000Z", "070000Z"]
-    assert all(e.end - e.start == timedelta(hours=1) for _, e in pairs)  # type: ignore[operator]
+    assert all(e.end - e.start == timedelta(hours=1) for _, e in pairs)
 
 
 def test_the_zone_comes_from_the_timezone_field_when_the_start_is_utc() -> None:
     series = weekly("FREQ=WEEKLY;COUNT=3", start=datetime(2025, 3, 24, 8, tzinfo=UTC),
                     end=datetime(2025, 3, 24, 9, tzinfo=UTC), timezone="Europe/Berlin")  # fmt: skip
-    utc_hours = [e.start.astimezone(UTC).hour for _, e in expand("K", series, **YEAR_2025)]  # type: ignore[union-attr]
+    utc_hours = [e.start.astimezone(UTC).hour for _, e in expand("K", series, **YEAR_2025)]
     assert utc_hours == [8, 7, 7]
     without_zone = series.replace(timezone=None)
-    utc_hours = [e.start.astimezone(UTC).hour for _, e in expand("K", without_zone, **YEAR_2025)]  # type: ignore[union-attr]
+    utc_hours = [e.start.astimezone(UTC).hour for _, e in expand("K", without_zone, **YEAR_2025)]
     assert utc_hours == [8, 8, 8]
 
 
@@ -181,6 +181,18 @@ def test_a_time_skipped_by_dst_takes_the_offset_before_the_gap() -> None:
                     end=datetime(2025, 3, 29, 3, tzinfo=BERLIN))  # fmt: skip
     pairs = expand("K", series, **YEAR_2025)
     assert [k[-7:] for k, _ in pairs] == ["013000Z", "013000Z", "003000Z"]
+
+
+def test_a_doubled_time_takes_the_first_of_the_two() -> None:
+    series = weekly("FREQ=DAILY", start=datetime(2025, 10, 25, 2, 30, tzinfo=BERLIN),
+                    end=datetime(2025, 10, 25, 2, 40, tzinfo=BERLIN))  # fmt: skip
+    # The span ends at 02:10 of the second pass through 02:00-03:00 (CET), after the
+    # instance at 02:30 of the first pass (CEST): the wall clock runs backwards here.
+    span = {
+        "start": datetime(2025, 10, 26, tzinfo=UTC),
+        "end": datetime(2025, 10, 26, 1, 10, tzinfo=UTC),
+    }
+    assert [k for k, _ in expand("K", series, **span)] == ["K#20251026T003000Z"]
 
 
 def test_all_day_yearly_and_monthly_series_expand_to_dates() -> None:
@@ -255,7 +267,7 @@ def test_keys_survive_a_changed_title_and_a_moving_horizon() -> None:
 def test_a_malformed_rule_raises_naming_the_event(rule: str) -> None:
     with pytest.raises(ValueError, match=r"'Planning' \(uid 'series-1'\).*") as info:
         expand("K", weekly(rule), **YEAR_2025)
-    assert "RRULE" in str(info.value) or "UNTIL" in str(info.value) or "hour" in str(info.value)
+    assert "invalid RRULE" in str(info.value) or "invalid UNTIL" in str(info.value)
 
 
 def test_too_many_instances_raise_instead_of_flooding_the_target() -> None:
@@ -278,7 +290,7 @@ def test_a_rule_that_never_fires_leaves_only_dtstart_and_is_quick() -> None:
 
 
 def test_an_unknown_time_zone_raises_naming_the_event() -> None:
-    with pytest.raises(ValueError, match="'Planning'.*unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(ValueError, match=r"'Planning'.*unknown time zone 'Mars/Olympus'"):
         expand("K", weekly("FREQ=DAILY", timezone="Mars/Olympus"), **YEAR_2025)
 
 
@@ -333,10 +345,10 @@ def test_expansion_is_consistent_across_split_spans(
         s, e = instance.start, instance.end
         assert isinstance(s, datetime) and isinstance(e, datetime)
         assert (s < c and e > a) or (s == e and a <= s < c)
-        assert key == instance_key("K", instance.recurrence_id)  # type: ignore[arg-type]
+        assert key == instance_key("K", instance.recurrence_id)
         # Wall-clock time of the zone stays; a time skipped by DST takes the offset before it.
         wall = datetime.combine(s.astimezone(zone).date(), first.time()).replace(tzinfo=zone)
         assert s.astimezone(UTC) == wall.astimezone(UTC)
     assert whole == left | right
     for key in left.keys() & right.keys():  # only instances running across b are in both
-        assert whole[key].start < b < whole[key].end  # type: ignore[operator]
+        assert whole[key].start < b < whole[key].end

@@ -48,3 +48,20 @@ def test_a_file_that_is_not_a_state_store_is_refused(tmp_path: Path) -> None:
     path.write_text("this is not sqlite " * 100)
     with pytest.raises(StateError, match="cannot be used"):
         State(path)
+
+
+def test_a_version_1_file_is_migrated_and_keeps_its_mappings(tmp_path: Path) -> None:
+    from syncfw.state import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("INSERT INTO mappings VALUES ('p', 's1', 't1', 'u', 'h', 'e', '2030-01-01', 's1')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with State(path) as state:
+        mapping = state.mappings("p")["s1"]
+        assert (mapping.target_key, mapping.attendees) == ("t1", None)
+        state.set_pair_person("p>a@x", "A", "a@x")
+        assert state.pair_person("p>a@x") == ("A", "a@x")

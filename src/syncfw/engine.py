@@ -195,6 +195,10 @@ class Engine:
         reports = []
         for person in current:
             self._calendars[person.calendar.name] = person.calendar
+            if not dry_run:
+                self.state.set_pair_person(
+                    person.config.name, person.person.name, person.person.email
+                )
             reports.append(
                 self.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
             )
@@ -211,7 +215,9 @@ class Engine:
             )
             return reports
         for name in stale:  # persons who left: empty their calendars, forget them
-            retiring = fanout.retiring_pair(self.profile, config, name)
+            retiring = fanout.retiring_pair(
+                self.profile, config, name, self.state.pair_person(name)
+            )
             self._calendars[retiring.calendar.name] = retiring.calendar
             report = self.sync_pair(retiring.config, dry_run=dry_run, force=True, progress=progress)
             if not (dry_run or report.error or report.failed):

@@ -14,7 +14,7 @@ comes back empty retires no one: that is a failed read, not everyone leaving.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .attendees import Directory
 from .driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
@@ -33,6 +33,7 @@ class PersonPair:
 
     config: PairConfig
     calendar: CalendarConfig
+    person: Person
 
 
 class Nothing(Driver):
@@ -49,8 +50,9 @@ class Nothing(Driver):
 
 
 def _person_pair(profile: Profile, config: PairConfig, person: Person, source: str) -> PersonPair:
+    # Lower case, so the calendar found again when retiring is the same one.
     email = person.email.lower()
-    driver, options = person_calendar_options(profile, config, person)
+    driver, options = person_calendar_options(profile, config, replace(person, email=email))
     calendar = CalendarConfig(f"{config.target}{SEPARATOR}{email}", driver, options, config.line)
     generated = config.model_copy(
         update={
@@ -62,7 +64,7 @@ def _person_pair(profile: Profile, config: PairConfig, person: Person, source: s
             "attendees": config.attendees.model_copy(update={"fan_out": "invite"}),
         }
     )
-    return PersonPair(generated, calendar)
+    return PersonPair(generated, calendar, replace(person, email=email))
 
 
 def person_pairs(profile: Profile, config: PairConfig, directory: Directory) -> list[PersonPair]:
@@ -77,7 +79,13 @@ def stale_pairs(config: PairConfig, current: Sequence[PersonPair], known: set[st
     return sorted(n for n in known if n.startswith(prefix) and n not in names)
 
 
-def retiring_pair(profile: Profile, config: PairConfig, name: str) -> PersonPair:
-    """A generated pair that empties the calendar of a person who left."""
+def retiring_pair(
+    profile: Profile, config: PairConfig, name: str, person: tuple[str, str] | None
+) -> PersonPair:
+    """A generated pair that empties the calendar of a person who left.
+
+    ``person`` is the (name, email) the pair was made for, as the state remembers it.
+    """
     email = name[len(config.name) + len(SEPARATOR) :]
-    return _person_pair(profile, config, Person(name=email, email=email), NOTHING)
+    who = Person(name=person[0], email=person[1]) if person else Person(name=email, email=email)
+    return _person_pair(profile, config, who, NOTHING)

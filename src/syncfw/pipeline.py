@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import attendees
 from .driver import Capabilities
 from .filters import build_filters, build_transforms
-from .model import Attendee, Event, Window
+from .model import Attendee, Event, Window, as_utc
 from .plugins import Plugins
 from .policies import Finish, Normalize
 from .recurrence import expand
@@ -38,8 +38,9 @@ def normalizer(
 ) -> Normalize:
     keep = build_filters(config.filters, plugins)
     transforms = build_transforms(config.transforms, plugins)
-    horizon = now + timedelta(days=config.recurrence.horizon_days)
-    until = min(window.end, horizon)
+    # Whole days, like the window: an instance late on the last day does not flicker.
+    today = as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = min(window.end, today + timedelta(days=config.recurrence.horizon_days + 1))
     series = config.recurrence.mode == "series" and target.native_recurrence
 
     def normalize(key: str, event: Event) -> Iterable[tuple[str, Event]]:

@@ -222,7 +222,10 @@ class _Series:
         """The rule's occurrences in wall-clock time, from about ``lo`` on, up to UNTIL."""
         parts = _parse_rule(text)
         until = _until_limit(parts.pop("UNTIL", None), self)
-        rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=self.dtstart)
+        try:
+            rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=self.dtstart)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            raise _Invalid(f"invalid RRULE {text!r}: {exc}") from exc
         if not isinstance(rule, rrule):
             raise _Invalid(f"invalid RRULE {text!r}: not a single rule")
         if not _fires_at_all(rule, self.dtstart):

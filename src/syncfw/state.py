@@ -62,7 +62,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: what the target last showed of an item's attendees (their answers, guests)
     """
-    ALTER TABLE mappings ADD COLUMN attendees TEXT
+    ALTER TABLE mappings ADD COLUMN attendees TEXT;
+    CREATE TABLE persons (
+        pair  TEXT PRIMARY KEY,
+        name  TEXT NOT NULL,
+        email TEXT NOT NULL
+    )
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -181,14 +186,25 @@ class State:
 
     def pair_names(self) -> set[str]:
         """Every pair the store holds mappings or cursors of."""
-        rows = self.db.execute("SELECT pair FROM mappings UNION SELECT pair FROM cursors")
+        rows = self.db.execute(
+            "SELECT pair FROM mappings UNION SELECT pair FROM cursors UNION SELECT pair FROM persons"
+        )
         return {row[0] for row in rows}
 
     def forget_pair(self, pair: str) -> None:
-        """Drop a pair's mappings and cursors (its run log stays)."""
+        """Drop a pair's mappings, cursors and person (its run log stays)."""
         with self.transaction():
-            self.db.execute("DELETE FROM mappings WHERE pair = ?", (pair,))
-            self.db.execute("DELETE FROM cursors WHERE pair = ?", (pair,))
+            for table in ("mappings", "cursors", "persons"):
+                self.db.execute(f"DELETE FROM {table} WHERE pair = ?", (pair,))
+
+    def pair_person(self, pair: str) -> tuple[str, str] | None:
+        """The (name, email) a generated pair was made for, to retire it later."""
+        row = self.db.execute("SELECT name, email FROM persons WHERE pair = ?", (pair,))
+        found = row.fetchone()
+        return (found[0], found[1]) if found else None
+
+    def set_pair_person(self, pair: str, name: str, email: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO persons VALUES (?, ?, ?)", (pair, name, email))
 
     # -- cursors ----------------------------------------------------------------
 
