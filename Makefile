@@ -26,4 +26,4 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) examples/demo-data examples/.syncfw
+	rm -rf $(VENV) examples/*-data examples/.syncfw

@@ -187,7 +187,8 @@ class State:
     def pair_names(self) -> set[str]:
         """Every pair the store holds mappings or cursors of."""
         rows = self.db.execute(
-            "SELECT pair FROM mappings UNION SELECT pair FROM cursors UNION SELECT pair FROM persons"
+            "SELECT pair FROM mappings UNION SELECT pair FROM cursors"
+            " UNION SELECT pair FROM persons"
         )
         return {row[0] for row in rows}
 
