@@ -13,7 +13,7 @@ from syncfw.plugins import Plugins
 from syncfw.policies import target_uid
 from syncfw.report import AppliedChange, RunReport
 
-from .conftest import event
+from .conftest import MakeProfile, event
 
 
 def titles(store: MemoryStore) -> dict[str, str]:
@@ -241,3 +241,47 @@ def test_state_survives_between_engines(memory_pair: Path) -> None:
     src.put(event("a", days=1))
     assert counts(sync(memory_pair))[0] == 1
     assert counts(sync(memory_pair)) == (0, 0, 0, 1, 0)
+
+
+def test_an_event_that_stops_matching_a_filter_leaves_the_target_and_can_return(
+    write_profile: MakeProfile,
+) -> None:
+    profile = write_profile("""
+        version: 1
+        calendars:
+          src: {driver: memory, name: src}
+          dst: {driver: memory, name: dst}
+        pairs:
+          - {name: push, source: src, target: dst, filters: [{type: [appointment]}]}
+    """)
+    src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
+    src.put(event("a", "visit", categories=("appointment",)))
+    src.put(event("b", "team lunch", categories=("internal",)))
+    sync(profile)
+    assert list(titles(dst)) == ["visit"]
+    src.put(event("a", "visit", categories=("internal",)))
+    assert counts(sync(profile))[2] == 1 and dst.events() == {}
+    src.put(event("a", "visit", categories=("Appointment",)))
+    assert counts(sync(profile))[0] == 1 and list(titles(dst)) == ["visit"]
+
+
+def test_the_pairs_notify_setting_reaches_every_write(write_profile: MakeProfile) -> None:
+    profile = write_profile("""
+        version: 1
+        calendars:
+          src: {driver: memory, name: src}
+          dst: {driver: memory, name: dst}
+        pairs:
+          - {name: push, source: src, target: dst, attendees: {notify: external}}
+    """)
+    src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
+    seen: list[WriteOp] = []
+    dst.fail_on = lambda op: seen.append(op)  # type: ignore[func-returns-value]
+    src.put(event("a"))
+    sync(profile)
+    src.put(event("a", "renamed"))
+    sync(profile)
+    assert [(op.action, op.notify) for op in seen] == [
+        ("create", "external"),
+        ("update", "external"),
+    ]

@@ -9,14 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from syncfw_jobcal.store import JobCalendar
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def syncfw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syncfw", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "syncfw", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -31,9 +37,7 @@ def test_example_runs_and_then_has_nothing_to_do(tmp_path: Path, name: str) -> N
     pairs = json.loads(first.stdout)["pairs"]
     assert pairs[0]["created"] > 0 and all(p["failed"] == 0 for p in pairs)
     second = json.loads(syncfw("run", str(profile), "--json", cwd=tmp_path).stdout)["pairs"]
-    assert [(p["created"], p["updated"], p["deleted"]) for p in second] == [(0, 0, 0)] * len(
-        pairs
-    )
+    assert [(p["created"], p["updated"], p["deleted"]) for p in second] == [(0, 0, 0)] * len(pairs)
 
 
 def test_gestan_syncs_only_appointments(tmp_path: Path) -> None:
@@ -46,6 +50,9 @@ def test_gestan_syncs_only_appointments(tmp_path: Path) -> None:
     assert "appointment" in types and len(types) > 1  # the demo agenda has other types too
     syncfw("run", str(profile), cwd=tmp_path)
     remote = (tmp_path / "gestan-data" / "remote.ics").read_text()
-    categories = {line.split(":", 1)[1].strip() for line in remote.splitlines()
-                  if line.startswith("CATEGORIES")}
+    categories = {
+        line.split(":", 1)[1].strip()
+        for line in remote.splitlines()
+        if line.startswith("CATEGORIES")
+    }
     assert categories == {"appointment"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ import pytest
 from syncfw.errors import PairBusy, ProfileError, StateError
 from syncfw.ical import event_to_ical
 from syncfw.profile import Profile, load_profile
-from syncfw.report import PairReport, RunReport
+from syncfw.report import Failure, PairReport, RunReport
 from syncfw.serve import Scheduler
 
 from .conftest import MakeProfile, event
@@ -73,10 +74,18 @@ class FakeEngines:
             raise RuntimeError("driver bug")
         report = PairReport(name, created=1)
         if outcome == "busy":
-            report = PairReport(name, error=str(PairBusy(name)))
+            report = PairReport(name, error=str(PairBusy(name)), status="busy")
+        elif outcome == "partial":
+            failures = [Failure(f"k{i}", f"Visit {i}", "b", "refused") for i in range(12)]
+            report = PairReport(name, created=1, failed=12, failures=failures, status="partial")
         elif outcome == "error":
-            report = PairReport(name, error="calendar 'b' is gone")
-        return RunReport(datetime.now(UTC), pairs=[report])
+            report = PairReport(name, error="calendar 'b' is gone", status="error")
+        copies = []
+        if outcome == "fan-out":  # attendees.fan_out: copy adds a report per person
+            ann = PairReport(f"{name}/Ann", updated=2)
+            bob = PairReport(f"{name}/Bob", error="calendar 'bob' is gone", status="error")
+            copies = [ann, bob]
+        return RunReport(datetime.now(UTC), pairs=[report, *copies])
 
     def request_stop(self) -> None:
         self.stop_requests += 1
@@ -131,14 +140,12 @@ def test_a_run_longer_than_its_interval_is_followed_not_stacked(profile: Profile
 def test_a_slow_pair_delays_a_fast_one_by_one_run_at_most(profile: Profile) -> None:
     engines = FakeEngines(until=700)
     engines.took["slow"] = 150
-    made = scheduler(profile, engines)
+    made = scheduler(profile, engines, pairs=["slow", "fast"])  # slow first: wins a tie
     made.intervals["slow"] = 60.0  # both due every minute; slow takes 2.5 of them
     made.serve()
     names = [name for name, _ in engines.runs]
-    assert names[:8] == ["fast", "slow"] * 4
-    starts = engines.starts("fast")
-    assert starts[:4] == [0, 150, 300, 450]
-    assert all(b - a <= 150 for a, b in zip(starts, starts[1:], strict=False))
+    assert names[:8] == ["slow", "fast"] * 4  # on a tie, the one that waited longer
+    assert engines.starts("fast")[:4] == [150, 300, 450, 600]
 
 
 def test_a_busy_pair_is_logged_and_tried_again_at_its_next_interval(
@@ -152,8 +159,41 @@ def test_a_busy_pair_is_logged_and_tried_again_at_its_next_interval(
     assert engines.starts("fast") == [0, 60, 120]  # not retried at once
     busy = [r for r in caplog.records if "skipped: busy" in r.getMessage()]
     assert len(busy) == 1 and busy[0].getMessage().startswith("fast: skipped: busy")
-    assert "next try in 1 min" in busy[0].getMessage()
+    assert "next run in 1 min" in busy[0].getMessage()
     assert made.last["fast"].status == "ok"
+
+
+def test_a_partial_run_logs_its_failed_events(
+    profile: Profile, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "syncfw.serve")
+    engines = FakeEngines(until=1e9)
+    engines.outcomes["fast"] = ["partial"]
+    [run] = scheduler(profile, engines, pairs=["fast"]).run_once()
+    assert run.status == "partial"
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert lines[0].startswith("fast: partial, 1 created, 0 updated, 0 deleted, 0 unchanged, 12")
+    assert lines[1:3] == ["fast: failed: b: Visit 0: refused", "fast: failed: b: Visit 1: refused"]
+    assert len(lines) == 12 and "and 2 more failed" in lines[-1]
+
+
+def test_a_fanned_out_run_logs_a_line_per_copy_and_counts_the_worst(
+    profile: Profile, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "syncfw.serve")
+    engines = FakeEngines(until=1e9)
+    engines.outcomes["fast"] = ["fan-out"]
+    [run] = scheduler(profile, engines, pairs=["fast"]).run_once()
+    assert run.status == "error" and [r.name for r in run.reports] == [
+        "fast",
+        "fast/Ann",
+        "fast/Bob",
+    ]
+    assert [r.getMessage() for r in caplog.records] == [
+        "fast: ok, 1 created, 0 updated, 0 deleted, 0 unchanged, 0 failed in 0.00 s",
+        "fast/Ann: ok, 0 created, 2 updated, 0 deleted, 0 unchanged, 0 failed",
+        "fast/Bob: error: calendar 'bob' is gone",
+    ]
 
 
 def test_errors_are_logged_and_do_not_stop_the_loop(
@@ -342,7 +382,7 @@ def test_two_serve_processes_never_sync_one_pair_at_the_same_time(
         (float(start), float(end), pid)
         for pid, start, end in (line.split() for line in reads.read_text().splitlines())
     )
-    for (_, end, pid), (start_, _, other) in zip(spans, spans[1:], strict=False):
+    for (_, end, pid), (start_, _, other) in itertools.pairwise(spans):
         assert start_ >= end or pid == other, f"{pid} and {other} synced 'push' at once"
     assert any("push: skipped: busy" in stderr for _, stderr, _ in results), results
     assert count(tmp_path / "master") == 1

@@ -28,10 +28,8 @@ __all__ = [
 
 def clean_email(value: str) -> str:
     """The comparable form of an address: no ``mailto:``, no blanks, lower case."""
-    value = value.strip()
-    if value[:7].lower() == "mailto:":
-        value = value[7:]
-    return value.strip().lower()
+    value = value.strip().lower()
+    return value[7:].lstrip() if value.startswith("mailto:") else value
 
 
 class Directory:
@@ -52,6 +50,10 @@ class Directory:
 
     def person(self, address: str) -> Person | None:
         return self._by_address.get(clean_email(address))
+
+    def person_at(self, cleaned: str) -> Person | None:
+        """Like :meth:`person`, for an address already passed through :func:`clean_email`."""
+        return self._by_address.get(cleaned)
 
     def syncing(self) -> list[Person]:
         return [p for p in self.persons if p.sync]
@@ -86,9 +88,9 @@ def normalize(event: Event, directory: Directory) -> Event:
 def _canonical(
     attendee: Attendee, directory: Directory, *, keep_sync_off: bool = False
 ) -> Attendee | None:
-    person = directory.person(attendee.email)
+    email = clean_email(attendee.email)
+    person = directory.person_at(email)
     if person is None:
-        email = clean_email(attendee.email)
         return attendee if email == attendee.email else replace(attendee, email=email)
     if not person.sync and not keep_sync_off:
         return None

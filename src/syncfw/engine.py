@@ -173,6 +173,13 @@ class Engine:
         report = RunReport(started_at=self._now(), dry_run=dry_run)
         self._directory = None  # read the persons afresh for every run
         for config in configs:
+            if self._stop.is_set():  # asked to stop: the pairs not begun are not run
+                report.pairs.append(
+                    PairReport(
+                        config.name, status="interrupted", error="not run: a stop was requested"
+                    )
+                )
+                continue
             report.pairs.append(
                 self.sync_pair(config, dry_run=dry_run, force=force, progress=progress)
             )
@@ -250,7 +257,7 @@ class Engine:
             with self._lock(config.name, dry_run):
                 self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
         except SafetyStop as exc:
-            report.error, report.stopped_by_guard, status = str(exc), True, "stopped"
+            report.error, report.stopped_by_guard, status = str(exc), True, "guard"
         except PairBusy as exc:
             report.error, status = str(exc), "busy"
         except Interrupted as exc:
@@ -260,11 +267,12 @@ class Engine:
         except Exception as exc:  # a driver bug must not take the other pairs down
             log.debug("pair %s failed", config.name, exc_info=True)
             report.error, status = f"{type(exc).__name__}: {exc}", "error"
+        if status == "ok" and report.failed:
+            status = "partial"
+        report.status = status
         if report.error:
-            log.error("%s", report.error)
+            log.log(logging.INFO if status == "busy" else logging.ERROR, "%s", report.error)
         if run_id is not None:
-            if status == "ok" and report.failed:
-                status = "partial"
             self.state.finish_run(
                 run_id,
                 status=status,

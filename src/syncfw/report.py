@@ -45,6 +45,9 @@ class PairReport:
     failures: list[Failure] = field(default_factory=list)
     error: str | None = None
     stopped_by_guard: bool = False
+    #: ok | partial (some events failed) | busy (another run had the pair) | guard |
+    #: interrupted (a stop was requested) | error
+    status: str = "ok"
     planned: list[dict[str, str]] = field(default_factory=list)  # dry runs: each op
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 

@@ -27,9 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
-
-from .errors import PairBusy
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 if TYPE_CHECKING:
     from .profile import Profile
@@ -38,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["PairRun", "Scheduler", "SyncEngine"]
 
 log = logging.getLogger(__name__)
+
+#: A partial run logs this many of its failed events, then a count of the rest.
+_SHOWN_FAILURES = 10
 
 Status = Literal["ok", "partial", "busy", "guard", "interrupted", "error"]
 
@@ -54,13 +55,19 @@ class SyncEngine(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PairRun:
-    """One scheduled run of one pair: what the log line says."""
+    """One scheduled run of one pair: what the log lines say.
+
+    ``reports`` holds the pair's report, then one per person's calendar when the
+    pair fans out copies (``attendees.fan_out: copy``); it is empty when the
+    engine could not be started, and ``error`` says why. ``status`` is the worst
+    of the reports' (busy < partial < interrupted < error < guard).
+    """
 
     pair: str
     status: Status
     started: float  # on the scheduler's clock
     seconds: float
-    report: PairReport | None  # None when the engine could not be started at all
+    reports: tuple[PairReport, ...] = ()
     error: str | None = None
 
 
@@ -154,12 +161,13 @@ class Scheduler:
         self._order[name] = self._runs
         run = self._sync(name, started)
         self.last[name] = run
-        _log_run(run, None if once else max(0.0, self._due[name] - self._clock()))
+        next_in = None if once else max(0.0, self._due[name] - self._clock())
+        _log_run(run, next_in, self._stopping)
         return run
 
     def _sync(self, name: str, started: float) -> PairRun:
         def failed(error: str) -> PairRun:
-            return PairRun(name, "error", started, self._clock() - started, None, error)
+            return PairRun(name, "error", started, self._clock() - started, error=error)
 
         try:
             engine = self._factory()
@@ -170,7 +178,7 @@ class Scheduler:
         try:
             if self._stopping:  # a stop that arrived while the engine was made
                 engine.request_stop()
-            report = engine.run([name]).pairs[0]
+            reports = tuple(engine.run([name]).pairs)
         except Exception as exc:  # the engine reports pair errors; this is a bug or worse
             log.debug("running %s failed", name, exc_info=True)
             return failed(f"{type(exc).__name__}: {exc}")
@@ -180,44 +188,59 @@ class Scheduler:
                 engine.close()
             except Exception:  # closing must not end the loop
                 log.exception("closing the engine after %s failed", name)
-        status = _status(report, stopping=self._stopping)
-        return PairRun(name, status, started, self._clock() - started, report, report.error)
+        status = max((_status(r, self._stopping) for r in reports), key=_SEVERITY.index)
+        return PairRun(name, status, started, self._clock() - started, reports)
 
 
-def _status(report: PairReport, *, stopping: bool) -> Status:
-    # The engine knows the status (it writes it to the run log) but PairReport does
-    # not carry it yet; read it back from what the report does say.
-    if report.error is None:
-        return "partial" if report.failed else "ok"
-    if report.stopped_by_guard:
-        return "guard"
-    if report.error == str(PairBusy(report.name)):
-        return "busy"
-    return "interrupted" if stopping else "error"
+_SEVERITY: tuple[Status, ...] = ("ok", "busy", "partial", "interrupted", "error", "guard")
 
 
-def _log_run(run: PairRun, next_in: float | None) -> None:
+def _status(report: PairReport, stopping: bool) -> Status:
+    if report.status == "error" and stopping:
+        return "interrupted"  # a driver failing while we were being stopped
+    return cast(Status, report.status)
+
+
+def _log_run(run: PairRun, next_in: float | None, stopping: bool) -> None:
+    """One line for the run (its wall time, when it runs next), then one per fan-out copy."""
     then = ""
     if next_in is not None:
         at = (datetime.now().astimezone() + timedelta(seconds=next_in)).strftime("%H:%M:%S")
-        then = f"; next {'try' if run.status == 'busy' else 'run'} in {_span(next_in)} ({at})"
+        then = f"; next run in {_span(next_in)} ({at})"
     took = f"{run.seconds:.2f} s"
-    if run.status == "busy":
-        log.info("%s: skipped: busy, another syncfw process is syncing it%s", run.pair, then)
+    if not run.reports:
+        log.error("%s: error after %s: %s%s", run.pair, took, run.error, then)
+    for n, report in enumerate(run.reports):
+        first = n == 0
+        _log_report(
+            report, _status(report, stopping), took if first else None, then if first else ""
+        )
+
+
+def _log_report(report: PairReport, status: Status, took: str | None, then: str) -> None:
+    name = report.name
+    if status == "busy":
+        log.info("%s: skipped: busy, another syncfw process is syncing it%s", name, then)
         return
-    if run.report is None or run.status in ("error", "interrupted", "guard"):
-        what = {"guard": "stopped by the safety guard", "interrupted": "interrupted"}
-        label = what.get(run.status, "error")
-        level = logging.INFO if run.status == "interrupted" else logging.ERROR
-        log.log(level, "%s: %s after %s: %s%s", run.pair, label, took, run.error, then)
+    if status in ("error", "interrupted", "guard"):
+        label = {"guard": "stopped by the safety guard"}.get(status, status)
+        after = f" after {took}" if took else ""
+        level = logging.INFO if status == "interrupted" else logging.ERROR
+        log.log(level, "%s: %s%s: %s%s", name, label, after, report.error, then)
         return
-    r = run.report
     counts = (
-        f"{r.created} created, {r.updated} updated, {r.deleted} deleted, "
-        f"{r.unchanged} unchanged, {r.failed} failed"
+        f"{report.created} created, {report.updated} updated, {report.deleted} deleted, "
+        f"{report.unchanged} unchanged, {report.failed} failed"
     )
-    level = logging.WARNING if run.status == "partial" else logging.INFO
-    log.log(level, "%s: %s, %s in %s%s", run.pair, run.status, counts, took, then)
+    level = logging.WARNING if status == "partial" else logging.INFO
+    log.log(level, "%s: %s, %s%s%s", name, status, counts, f" in {took}" if took else "", then)
+    for failure in report.failures[:_SHOWN_FAILURES]:
+        log.warning(
+            "%s: failed: %s: %s: %s", name, failure.calendar, failure.title, failure.message
+        )
+    if len(report.failures) > _SHOWN_FAILURES:
+        more = len(report.failures) - _SHOWN_FAILURES
+        log.warning("%s: and %d more failed; 'syncfw plan PROFILE' lists them", name, more)
 
 
 def _span(seconds: float) -> str:

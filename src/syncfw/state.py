@@ -117,17 +117,21 @@ class State:
             raise StateError(f"state file {path} cannot be used: {exc}") from exc
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StateError(
-                f"state file {self.path} has schema version {version}, this syncfw knows "
-                f"up to {SCHEMA_VERSION}: upgrade syncfw"
-            )
-        for number in range(version, SCHEMA_VERSION):
+        # Each step re-reads the version under the write lock (BEGIN IMMEDIATE), so two
+        # processes opening a new file at once do not both apply it.
+        while True:
             with self.transaction():
-                for statement in filter(str.strip, MIGRATIONS[number].split(";")):
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StateError(
+                        f"state file {self.path} has schema version {version}, this syncfw "
+                        f"knows up to {SCHEMA_VERSION}: upgrade syncfw"
+                    )
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in filter(str.strip, MIGRATIONS[version].split(";")):
                     self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
