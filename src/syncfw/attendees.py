@@ -66,6 +66,10 @@ def normalize(event: Event, directory: Directory) -> Event:
     person's calendar address; duplicates merge (an answer beats no answer; required
     beats optional). Unknown addresses (guests, rooms) stay, cleaned.
     """
+    if event.overrides:  # a moved instance has attendees of its own
+        overrides = tuple(normalize(o, directory) for o in event.overrides)
+        if overrides != event.overrides:
+            event = event.replace(overrides=overrides)
     if not event.attendees and event.organizer is None:
         return event
     merged: dict[str, Attendee] = {}
@@ -115,20 +119,24 @@ def merge_seen(
     """
     if not seen:
         return event
-    answers = {clean_email(a.email): a.response for a in seen}
-    attendees = [
-        a
-        if answers.get(a.email.lower(), a.response) == a.response
-        else replace(a, response=answers[a.email.lower()])
-        for a in event.attendees
-    ]
+
+    def who(address: str) -> str:  # a person under any of their addresses is one person
+        cleaned = clean_email(address)
+        person = directory.person_at(cleaned)
+        return person.email.lower() if person else cleaned
+
+    answers = {who(a.email): a.response for a in seen}
+    attendees = []
+    for a in event.attendees:
+        answer = answers.get(who(a.email), a.response)
+        attendees.append(a if answer == a.response else replace(a, response=answer))
     if keep_external:
-        present = {a.email.lower() for a in attendees}
-        attendees += [
-            a
-            for a in seen
-            if clean_email(a.email) not in present and directory.person(a.email) is None
-        ]
+        present = {who(a.email) for a in attendees}
+        for guest in seen:
+            email = clean_email(guest.email)
+            if email not in present and directory.person_at(email) is None:
+                present.add(email)
+                attendees.append(replace(guest, email=email))
     result = tuple(attendees)
     return event if result == event.attendees else event.replace(attendees=result)
 

@@ -16,6 +16,7 @@ in flight; its creates carry deterministic uids, so the next run adopts them.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import threading
 import time
@@ -183,7 +184,7 @@ class Engine:
             report.pairs.append(
                 self.sync_pair(config, dry_run=dry_run, force=force, progress=progress)
             )
-            if config.attendees.fan_out == "copy":
+            if config.attendees.fan_out == "copy" and report.pairs[-1].status != "error":
                 report.pairs.extend(self._fan_out(config, dry_run, force, progress))
         report.finished_at = self._now()
         if not dry_run:
@@ -197,8 +198,10 @@ class Engine:
         try:
             directory = self.directory()
             current = fanout.person_pairs(self.profile, config, directory)
-        except SyncfwError as exc:
-            return [PairReport(f"{config.name}{fanout.SEPARATOR}*", error=str(exc))]
+        except Exception as exc:  # a broken person source fails the fan-out, not the run
+            message = str(exc) if isinstance(exc, SyncfwError) else f"{type(exc).__name__}: {exc}"
+            log.error("%s: persons: %s", config.name, message)
+            return [PairReport(f"{config.name}{fanout.SEPARATOR}*", error=message, status="error")]
         reports = []
         for person in current:
             self._calendars[person.calendar.name] = person.calendar
@@ -209,12 +212,13 @@ class Engine:
             reports.append(
                 self.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
             )
-        stale = fanout.stale_pairs(config, current, self.state.pair_names())
-        if stale and not current:
+        stale = fanout.stale_pairs(config, current, self.state.generated_pairs())
+        if stale and not len(directory):
             reports.append(
                 PairReport(
                     f"{config.name}{fanout.SEPARATOR}*",
                     stopped_by_guard=True,
+                    status="guard",
                     error=f"the person directory is empty, so no one's calendar is synced; "
                     f"{len(stale)} persons' calendars were left as they are. Check the "
                     f"persons source before anything is deleted.",
@@ -301,9 +305,13 @@ class Engine:
         clock = _Stopwatch(report.seconds)
         with clock("read"):
             mappings = self.state.mappings(name)
-            target = self._read(name, pair.target, pair.window, full=False)
-            source = self._read(name, pair.source, pair.window, full=False)
-        directory = self.directory()
+            directory = self.directory()
+            # Cursors are good for the window and settings they were read with; when either
+            # changed (a new day, a person's flag, a filter), events may be in scope that no
+            # cursor reports, so that side is read in full.
+            tag = _scope_tag(pair, directory)
+            target = self._read(name, pair.target, pair.window, tag, full=False)
+            source = self._read(name, pair.source, pair.window, tag, full=False)
         normalize = pipeline.normalizer(
             pair.config,
             directory=directory,
@@ -327,7 +335,7 @@ class Engine:
             plan = policy.plan(inp)
         if plan.needs_full_source and not source.full:
             with clock("read"):
-                source = self._read(name, pair.source, pair.window, full=True)
+                source = self._read(name, pair.source, pair.window, tag, full=True)
             with clock("plan"), _no_gc_pauses():
                 plan = policy.plan(replace(inp, source=source))
         report.full_read = source.full
@@ -350,18 +358,17 @@ class Engine:
             self._applier.apply(name, pair.target, plan.ops, report, progress)
         if not report.failed:
             for side in (source, target):
-                self.state.set_cursor(name, side.calendar, side.cursor, pair.window.tag)
+                self.state.set_cursor(name, side.calendar, side.cursor, tag)
 
     def _lock(self, pair: str, dry_run: bool) -> AbstractContextManager[object]:
         if dry_run or self.state.path is None:
             return nullcontext()
         return PairLock(self.state.path, pair)
 
-    def _read(self, pair: str, driver: Driver, window: Window, *, full: bool) -> SideRead:
+    def _read(self, pair: str, driver: Driver, window: Window, tag: str, *, full: bool) -> SideRead:
         calendar = driver.context.calendar
-        cursor, tag = self.state.cursor(pair, calendar)
-        # A moved window may hold events that no cursor reports: read those in full.
-        if full or not driver.capabilities.incremental or tag != window.tag:
+        cursor, stored_tag = self.state.cursor(pair, calendar)
+        if full or not driver.capabilities.incremental or stored_tag != tag:
             cursor = None
         try:
             return _collect(calendar, driver, cursor, window)
@@ -370,6 +377,20 @@ class Engine:
                 raise
             log.warning("%s; reading %s in full", exc, calendar)
             return _collect(calendar, driver, None, window)
+
+
+def _scope_tag(pair: _PairRun, directory: Directory) -> str:
+    """What decides which events are in scope: the window, the persons, the pair's steps."""
+    c = pair.config
+    scope = (
+        sorted((p.email.lower(), p.name, p.sync, sorted(p.aliases)) for p in directory),
+        c.filters,
+        c.transforms,
+        c.recurrence.model_dump(),
+        c.attendees.model_dump(),
+    )
+    digest = hashlib.blake2b(repr(scope).encode(), digest_size=8).hexdigest()
+    return f"{pair.window.tag}|{digest}"
 
 
 def _collect(calendar: str, driver: Driver, cursor: str | None, window: Window) -> SideRead:

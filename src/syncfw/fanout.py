@@ -53,15 +53,19 @@ def _person_pair(profile: Profile, config: PairConfig, person: Person, source: s
     # Lower case, so the calendar found again when retiring is the same one.
     email = person.email.lower()
     driver, options = person_calendar_options(profile, config, replace(person, email=email))
-    calendar = CalendarConfig(f"{config.target}{SEPARATOR}{email}", driver, options, config.line)
+    name = f"{config.name}{SEPARATOR}{email}"
+    calendar = CalendarConfig(name, driver, options, config.line)
     generated = config.model_copy(
         update={
-            "name": f"{config.name}{SEPARATOR}{email}",
+            "name": name,
             "source": source,
             "target": calendar.name,
             "filters": [{"person": [person.email]}] if source != NOTHING else [],
             "transforms": [],
-            "attendees": config.attendees.model_copy(update={"fan_out": "invite"}),
+            # The master's invitations went out already: copies never invite anyone.
+            "attendees": config.attendees.model_copy(
+                update={"fan_out": "invite", "notify": "none", "keep_external": False}
+            ),
         }
     )
     return PersonPair(generated, calendar, replace(person, email=email))
@@ -73,7 +77,8 @@ def person_pairs(profile: Profile, config: PairConfig, directory: Directory) -> 
 
 
 def stale_pairs(config: PairConfig, current: Sequence[PersonPair], known: set[str]) -> list[str]:
-    """Generated pairs the state knows that no person matches any more."""
+    """Generated pairs of this pair (``known``: those the state recorded a person for)
+    that no person matches any more."""
     prefix = config.name + SEPARATOR
     names = {p.config.name for p in current}
     return sorted(n for n in known if n.startswith(prefix) and n not in names)

@@ -120,7 +120,8 @@ class _Planner:
             elif item is not None and window.ended_before(item.end):
                 self.plan_item(group, key, item, m)  # moved behind the window: follow once
             else:
-                op = WriteOp("delete", key=m.target_key, etag=self.etag_now.get(key, m.target_etag))
+                etag = self.etag_now.get(key, m.target_etag)
+                op = WriteOp("delete", key=m.target_key, etag=etag, notify=self.inp.notify)
                 self.plan.ops.append(PlannedOp(op, key, group, source.title if source else key))
         for key, item in items.items():
             if window.overlaps(item):

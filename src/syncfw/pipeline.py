@@ -1,9 +1,9 @@
 """From one source event to the target items of a pair, as the pair's settings say.
 
-In order: attendees normalized per person (the directory), the pair's filters
-(all must keep the event), its transforms, then recurrence: a series is expanded
-to its instances up to the horizon, unless the pair keeps series and the target
-stores them natively. The result feeds the policy (see ``policies.Normalize``);
+In order: attendees normalized per person (the directory); a series expanded to
+its instances up to the horizon (unless the pair keeps series, the target stores
+them natively, and the filters judge every exception as they judge the series);
+then per item the pair's filters (all must keep it) and its transforms. The result feeds the policy (see ``policies.Normalize``);
 :func:`finisher` gives the policy the matching ``Finish`` step.
 """
 
@@ -43,15 +43,25 @@ def normalizer(
     until = min(window.end, today + timedelta(days=config.recurrence.horizon_days + 1))
     series = config.recurrence.mode == "series" and target.native_recurrence
 
-    def normalize(key: str, event: Event) -> Iterable[tuple[str, Event]]:
-        event = attendees.normalize(event, directory)
-        if not all(accept(event) for accept in keep):
-            return ()
+    def kept(event: Event) -> bool:
+        return all(accept(event) for accept in keep)
+
+    def shaped(event: Event) -> Event:
         for transform in transforms:
             event = transform(event)
-        if event.recurring and not series:
-            return expand(key, event, start=window.start, end=until)
-        return ((key, event),)
+        return event
+
+    def normalize(key: str, event: Event) -> Iterable[tuple[str, Event]]:
+        event = attendees.normalize(event, directory)
+        if not event.recurring:
+            return ((key, shaped(event)),) if kept(event) else ()
+        whole = kept(event)
+        if series and all(kept(o) == whole for o in event.overrides):
+            return ((key, shaped(event)),) if whole else ()
+        # Each instance on its own: a moved or retitled instance may pass where the
+        # series does not, or the other way round (an instance given to someone else).
+        instances = expand(key, event, start=window.start, end=until)
+        return [(k, shaped(instance)) for k, instance in instances if kept(instance)]
 
     return normalize
 

@@ -290,6 +290,9 @@ class _Loader:
             self.error((*loc, "name"), message, "pair names must be unique")
         elif isinstance(name, str):
             names[name] = self.line_for((*loc, "name"))
+        if isinstance(name, str) and ">" in name:
+            hint = "'>' is kept for the pairs generated per person (fan_out: copy)"
+            self.error((*loc, "name"), f"pair name {name!r} contains '>'", hint)
         for end in ("source", "target"):
             value = spec.get(end)
             if isinstance(value, str) and value not in calendars:

@@ -202,6 +202,10 @@ class State:
             for table in ("mappings", "cursors", "persons"):
                 self.db.execute(f"DELETE FROM {table} WHERE pair = ?", (pair,))
 
+    def generated_pairs(self) -> set[str]:
+        """The pairs generated for persons (fan-out by copy), by the person recorded."""
+        return {row[0] for row in self.db.execute("SELECT pair FROM persons")}
+
     def pair_person(self, pair: str) -> tuple[str, str] | None:
         """The (name, email) a generated pair was made for, to retire it later."""
         row = self.db.execute("SELECT name, email FROM persons WHERE pair = ?", (pair,))
