@@ -59,6 +59,11 @@ def test_make_run_twice_creates_the_demo_then_has_nothing_to_do(tmp_path: Path) 
     assert run["created"] > 20 and run["failed"] == 0, run
     masters = list((checkout / "examples/demo-data/master").glob("*.ics"))
     assert len(masters) == run["created"]
+    # Each person with the sync flag on has a calendar of their own, with their share.
+    people = sorted(p for p in (checkout / "examples/demo-data/people").iterdir())
+    assert len(people) >= 3
+    shares = [len(list(p.glob("*.ics"))) for p in people]
+    assert all(0 < n < len(masters) for n in shares), shares
 
     second = subprocess.run(make, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stdout + second.stderr

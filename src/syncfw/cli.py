@@ -199,10 +199,15 @@ def _progress(*, enabled: bool) -> Iterator[Any]:
 
 
 def _print_report(report: RunReport) -> None:
+    if not out.is_terminal:  # a pipe or a log file: no need to squeeze into 80 columns
+        out.width = max(out.width, 120)
     title = "dry run: nothing was changed" if report.dry_run else "sync finished"
     table = Table(title=title, title_justify="left")
     for column in ("pair", "created", "updated", "deleted", "unchanged", "failed"):
-        table.add_column(column, justify="left" if column == "pair" else "right")
+        if column == "pair":
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, justify="right", no_wrap=True)
     for pair in report.pairs:
         table.add_row(
             pair.name,

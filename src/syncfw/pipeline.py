@@ -3,8 +3,9 @@
 In order: attendees normalized per person (the directory); a series expanded to
 its instances up to the horizon (unless the pair keeps series, the target stores
 them natively, and the filters judge every exception as they judge the series);
-then per item the pair's filters (all must keep it) and its transforms. The result feeds the policy (see ``policies.Normalize``);
-:func:`finisher` gives the policy the matching ``Finish`` step.
+then per item the pair's filters (all must keep it) and its transforms. The result
+feeds the policy (see ``policies.Normalize``); :func:`finisher` gives the policy the
+matching ``Finish`` step.
 """
 
 from __future__ import annotations
