@@ -168,7 +168,7 @@ def test_failed_writes_are_reported_and_retried(memory_pair: Path) -> None:
     assert sorted(titles(dst)) == ["bad", "good"]
 
 
-def test_a_concurrent_edit_between_read_and_write_is_not_clobbered_blindly(
+def test_a_concurrent_edit_between_read_and_write_is_re_read_and_re_planned(
     memory_pair: Path,
 ) -> None:
     src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
@@ -176,17 +176,19 @@ def test_a_concurrent_edit_between_read_and_write_is_not_clobbered_blindly(
     sync(memory_pair)
     uid = target_uid("push", "a")
     src.put(event("a", "v2"))
+    etags: list[str | None] = []
 
     def edit_just_before_the_write(op: WriteOp) -> None:
-        dst.fail_on = None
-        dst.put(dst.events()[uid].replace(title="edited meanwhile"))
+        etags.append(op.etag)
+        if len(etags) == 1:  # someone edits it in the target right now
+            etags.append(dst.put(dst.events()[uid].replace(title="edited meanwhile")))
         return None
 
     dst.fail_on = edit_just_before_the_write
-    first = sync(memory_pair)
-    assert first.exit_code == 1  # the stale etag was refused, not overwritten silently
-    assert dst.events()[uid].title == "edited meanwhile"
-    assert sync(memory_pair).exit_code == 0
+    report = sync(memory_pair)
+    stale, seen, used = etags
+    assert stale != seen and used == seen  # refused blind, then written over what it saw
+    assert report.exit_code == 0 and counts(report)[:2] == (0, 1)
     assert dst.events()[uid].title == "v2"
 
 

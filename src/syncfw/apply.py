@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .attendees import dump_attendees
 from .driver import Driver, WriteResult
-from .errors import DriverError, Interrupted, NotFound, SafetyStop
+from .errors import DriverError, Interrupted, NotFound, PreconditionFailed, SafetyStop
 from .plugins import Plugins
 from .policies import Plan, PlannedOp
 from .report import AppliedChange, Failure, PairReport
@@ -113,8 +113,11 @@ class Applier:
                     isinstance(result.error, NotFound) and op.action == "delete"
                 ):
                     report.failed += 1
+                    conflict = isinstance(result.error, PreconditionFailed)
                     report.failures.append(
-                        Failure(planned.item_key, planned.title, calendar, str(result.error))
+                        Failure(
+                            planned.item_key, planned.title, calendar, str(result.error), conflict
+                        )
                     )
                     continue
                 if op.action == "delete":

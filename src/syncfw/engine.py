@@ -260,6 +260,12 @@ class Engine:
             )
             with self._lock(config.name, dry_run):
                 self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
+                if not dry_run and any(f.conflict for f in report.failures):
+                    # Someone changed items between our read and our write: read again
+                    # (the cursors did not advance), plan again, and retry once.
+                    again = PairReport(config.name)
+                    self._sync(pair, again, dry_run=False, force=force, progress=progress)
+                    _merge_retry(report, again)
         except SafetyStop as exc:
             report.error, report.stopped_by_guard, status = str(exc), True, "guard"
         except PairBusy as exc:
@@ -377,6 +383,17 @@ class Engine:
                 raise
             log.warning("%s; reading %s in full", exc, calendar)
             return _collect(calendar, driver, None, window)
+
+
+def _merge_retry(report: PairReport, again: PairReport) -> None:
+    """The first pass's writes plus what the retry did; the retry's view of what failed."""
+    report.created += again.created
+    report.updated += again.updated
+    report.deleted += again.deleted
+    report.unchanged, report.failed, report.failures = again.unchanged, again.failed, again.failures
+    report.full_read = report.full_read or again.full_read
+    for phase, seconds in again.seconds.items():
+        report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
 
 
 def _scope_tag(pair: _PairRun, directory: Directory) -> str:

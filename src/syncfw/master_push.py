@@ -48,7 +48,11 @@ class _Planner:
         self.unreadable = False
 
     def past(self, m: Mapping) -> bool:
-        return m.ends_at <= self.past_line
+        """Behind the window, as far as syncfw wrote it and the target still shows it."""
+        if m.ends_at > self.past_line:
+            return False
+        seen = self.drifted.get(m.source_key)  # moved back into the window by hand?
+        return seen is None or seen.event is None or self.inp.window.ended_before(seen.event.end)
 
     def run(self) -> Plan:
         self.observe_target()

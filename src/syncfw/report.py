@@ -30,6 +30,7 @@ class Failure:
     title: str
     calendar: str
     message: str
+    conflict: bool = False  # the target changed between read and write (412 / etag)
 
 
 @dataclass
