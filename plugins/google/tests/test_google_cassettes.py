@@ -60,8 +60,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?im)^(authorization:[ \t]*).*$"), rf"\1{REDACTED}"),
     (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+"), REDACTED),
     (re.compile(r"ya29\.[\w.-]+"), REDACTED),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-     REDACTED),  # fmt: skip
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        REDACTED,
+    ),
 ]
 _EMAIL = re.compile(r"[\w.+-]+(?:@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 _KEPT_DOMAINS = frozenset({"example.com", "example.org", "syncfw.test"})
@@ -82,7 +84,8 @@ def _recording_secrets() -> list[tuple[str, str]]:
         client_email = json.loads(Path(key_file).read_text()).get("client_email")
         if client_email:
             pairs.append((client_email, RECORDER))
-    return [(v, p) for value, p in pairs for v in {value, urllib.parse.quote(value, safe="")}]
+    quoted = [(urllib.parse.quote(v, safe=""), urllib.parse.quote(p, safe="")) for v, p in pairs]
+    return pairs + [pair for pair in quoted if pair not in pairs]
 
 
 def scrub_text(text: str) -> str:
@@ -154,11 +157,19 @@ def normalised_body(request: Any) -> Any:
         content_id = re.search(r"(?im)^content-id:\s*<[^+]*\+(.*)>", outer)
         head, _, body = inner.partition("\n\n")
         lines = head.strip().splitlines()
-        if_match = [v for line in lines[1:] for k, _, v in [line.partition(":")]
-                    if k.strip().lower() == "if-match"]  # fmt: skip
+        if_match = [
+            v
+            for line in lines[1:]
+            for k, _, v in [line.partition(":")]
+            if k.strip().lower() == "if-match"
+        ]
         parts.append(
-            (content_id and content_id.group(1), lines[0] if lines else "", if_match,
-             _json_or_text(body))  # fmt: skip
+            (
+                content_id and content_id.group(1),
+                lines[0] if lines else "",
+                if_match,
+                _json_or_text(body),
+            )
         )
     return parts
 
@@ -171,8 +182,13 @@ def _if_match_matcher(r1: Any, r2: Any) -> None:
     assert r1.headers.get("If-Match") == r2.headers.get("If-Match"), "If-Match differs"
 
 
-def pytest_recording_configure(config: Any, vcr: Any) -> None:  # pragma: no cover - hook name
-    """Not a hook here (conftest only); matchers are registered in ``vcr_config`` instead."""
+class _Matchers:
+    """A pytest plugin adding our matchers to each VCR (a test module cannot hold hooks)."""
+
+    @staticmethod
+    def pytest_recording_configure(config: Any, vcr: Any) -> None:
+        vcr.register_matcher("if_match", _if_match_matcher)
+        vcr.register_matcher("semantic_body", _body_matcher)
 
 
 # -- where the test talks to ---------------------------------------------------------
@@ -226,7 +242,9 @@ def backend(record_mode: str) -> Iterator[Backend]:
 
 
 @pytest.fixture
-def vcr_config() -> dict[str, Any]:
+def vcr_config(pytestconfig: pytest.Config) -> dict[str, Any]:
+    if not pytestconfig.pluginmanager.has_plugin("syncfw-google-matchers"):
+        pytestconfig.pluginmanager.register(_Matchers(), "syncfw-google-matchers")
     return {
         "match_on": ["method", "path", "query", "if_match", "semantic_body"],
         "filter_headers": [("authorization", REDACTED)],
@@ -235,18 +253,6 @@ def vcr_config() -> dict[str, Any]:
         "before_record_response": _scrub_response,
         "decode_compressed_response": True,
     }
-
-
-@pytest.fixture(autouse=True)
-def _register_matchers(vcr: Any) -> None:
-    """pytest-recording builds the VCR before this runs; matchers go on its cassette."""
-    if vcr is not None:
-        vcr._match_on = tuple(  # the cassette keeps matcher functions, not names
-            {"if_match": _if_match_matcher, "semantic_body": _body_matcher}.get(m, m)
-            if isinstance(m, str)
-            else m
-            for m in vcr._match_on
-        )
 
 
 @pytest.fixture
@@ -264,3 +270,191 @@ def driver(backend: Backend) -> Iterator[GoogleDriver]:
     )
     with GoogleDriver(options, DriverContext("google")) as driver:
         yield driver
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _event(test: str, n: int, title: str | None = None) -> Event:
+    """A fixed event (fixed uid and time), so a replayed request equals the recorded one."""
+    start = datetime(2031, 3, 3, 9, tzinfo=UTC) + timedelta(days=n)
+    return Event(
+        uid=f"syncfw-wire-{test}-{n}@syncfw.test",
+        title=title or f"{test} {n}",
+        start=start,
+        end=start + timedelta(hours=1),
+    )
+
+
+def _write(driver: GoogleDriver, ops: list[WriteOp]) -> list[tuple[str, str]]:
+    results = list(driver.write(ops))
+    assert all(r.ok for r in results), [r.error for r in results]
+    return [(r.key or "", r.etag or "") for r in results]
+
+
+def _delete(driver: GoogleDriver, keys: list[str]) -> None:
+    """Leave the calendar as it was, so a recording against Google can be repeated."""
+    _write(driver, [WriteOp("delete", key=key) for key in keys])
+
+
+def _sent(cassette: Any) -> list[Any]:
+    """The requests of this test: replayed ones in replay, recorded ones when recording."""
+    if cassette.rewound:
+        return [r for i, r in enumerate(cassette.requests) if cassette.play_counts[i]]
+    return list(cassette.requests)
+
+
+class _SmallPages:
+    """The service with ``maxResults`` forced small, so paging happens with 5 events on
+    Google too (the driver asks for 2500 per page)."""
+
+    def __init__(self, inner: Any, size: int) -> None:
+        self._inner, self._size = inner, size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def events(self) -> Any:
+        return _SmallPages(self._inner.events(), self._size)
+
+    def list(self, **params: Any) -> Any:
+        if "maxResults" in params:
+            params["maxResults"] = self._size
+        return self._inner.list(**params)
+
+
+# -- the wire tests ------------------------------------------------------------------
+
+
+def _query(request: Any) -> dict[str, str]:
+    return dict(request.query)
+
+
+def _lists(cassette: Any) -> list[Any]:
+    return [r for r in _sent(cassette) if r.method == "GET" and r.path.endswith("/events")]
+
+
+@pytest.mark.vcr
+def test_full_read_follows_every_page(driver: GoogleDriver, vcr: Any) -> None:
+    ops = [WriteOp("create", event=_event("paging", n)) for n in range(5)]
+    keys = [key for key, _ in _write(driver, ops)]
+    driver._service = _SmallPages(driver.service, 2)
+    feed = driver.read(None, WINDOW)
+    assert sorted(c.key for c in feed if c.event) == sorted(keys)
+    assert feed.full and feed.cursor, "the sync token comes with the last page"
+    lists = _lists(vcr)
+    assert len(lists) == 3, "5 events in pages of 2"
+    first = _query(lists[0])
+    assert "pageToken" not in first and first["showDeleted"] == "false"
+    assert first["timeMin"].startswith("2031-01-01") and first["singleEvents"] == "false"
+    assert all(_query(r).get("pageToken") for r in lists[1:])
+    driver._service = driver._service._inner
+    _delete(driver, keys)
+
+
+@pytest.mark.vcr
+def test_incremental_read_with_sync_token(driver: GoogleDriver, vcr: Any) -> None:
+    events = [_event("incremental", n) for n in range(2)]
+    (kept, kept_etag), (gone, _) = _write(driver, [WriteOp("create", event=e) for e in events])
+    full = driver.read(None, WINDOW)
+    assert len(list(full)) == 2
+    renamed = events[0].replace(title="renamed")
+    _write(driver, [WriteOp("update", key=kept, event=renamed, etag=kept_etag)])
+    _write(driver, [WriteOp("delete", key=gone)])
+    feed = driver.read(full.cursor, WINDOW)
+    changes = {c.key: c for c in feed}
+    assert changes[kept].event is not None and changes[kept].event.title == "renamed"
+    assert changes[gone].deleted
+    assert not feed.full and feed.cursor and feed.cursor != full.cursor
+    query = _query(_lists(vcr)[-1])
+    assert query["syncToken"] == full.cursor
+    assert not {"timeMin", "timeMax", "showDeleted", "singleEvents", "orderBy"} & set(query)
+    assert list(driver.read(feed.cursor, WINDOW)) == [], "nothing changed since"
+    _delete(driver, [kept])
+
+
+@pytest.mark.vcr
+def test_batch_insert_with_client_chosen_ids(driver: GoogleDriver, vcr: Any) -> None:
+    events = [_event("batch", n) for n in range(3)]
+    keys = [key for key, _ in _write(driver, [WriteOp("create", event=e) for e in events])]
+    assert keys == [event_id(e.uid) for e in events]
+    batch = _sent(vcr)[0]  # then, on a reused Google calendar, 409s and adoptions
+    assert batch.method == "POST" and batch.path.endswith("/batch/calendar/v3")
+    parts = normalised_body(batch)
+    assert [p[1].split()[0] for p in parts] == ["POST"] * 3
+    assert [p[3]["id"] for p in parts] == keys, "the ids are chosen by syncfw"
+    _delete(driver, keys)
+
+
+@pytest.mark.vcr
+def test_update_sends_if_match(driver: GoogleDriver, vcr: Any) -> None:
+    event = _event("if-match", 0)
+    ((key, etag),) = _write(driver, [WriteOp("create", event=event)])
+    ((_, new_etag),) = _write(
+        driver, [WriteOp("update", key=key, event=event.replace(title="moved"), etag=etag)]
+    )
+    assert new_etag and new_etag != etag
+    update = [r for r in _sent(vcr) if r.method == "PUT"][-1]
+    assert update.headers["If-Match"] == etag
+    _delete(driver, [key])
+
+
+@pytest.mark.vcr
+def test_stale_etag_is_a_412(driver: GoogleDriver) -> None:
+    event = _event("stale", 0)
+    ((key, etag),) = _write(driver, [WriteOp("create", event=event)])
+    # someone else edits the event: its etag changes
+    _write(driver, [WriteOp("update", key=key, event=event.replace(title="theirs"), etag=etag)])
+    (result,) = driver.write([WriteOp("update", key=key, event=event, etag=etag)])
+    assert isinstance(result.error, PreconditionFailed)
+    (change,) = [c for c in driver.read(None, WINDOW) if c.key == key]
+    assert change.event is not None and change.event.title == "theirs", "nothing clobbered"
+    _delete(driver, [key])
+
+
+@pytest.mark.vcr
+def test_expired_sync_token_is_410_full_sync_required(
+    backend: Backend, driver: GoogleDriver
+) -> None:
+    if backend.mode == "google":
+        pytest.skip("Google cannot be made to expire a sync token on demand; keep the cassette")
+    ((key, _),) = _write(driver, [WriteOp("create", event=_event("expired", 0))])
+    feed = driver.read(None, WINDOW)
+    list(feed)
+    backend.expire_sync_tokens()
+    with pytest.raises(CursorExpired):
+        driver.read(feed.cursor, WINDOW)
+    full = driver.read(None, WINDOW)
+    assert [c.key for c in full] == [key] and full.full and full.cursor
+    _delete(driver, [key])
+
+
+# -- the cassettes themselves --------------------------------------------------------
+
+_LEAKS = re.compile(
+    r"Bearer |ya29\.|\"(?:refresh|access)_token\":\s*\"(?!REDACTED)|-----BEGIN [A-Z ]*PRIVATE KEY"
+    r"|test-token|replay-token"
+)
+
+
+def test_no_cassette_holds_a_credential() -> None:
+    files = sorted(CASSETTES.rglob("*.yaml"))
+    assert files, f"no cassettes under {CASSETTES}"
+    leaks = [f"{f.name}: {m.group(0)!r}" for f in files for m in _LEAKS.finditer(f.read_text())]
+    assert not leaks, f"credentials in cassettes (re-record, then check the scrubbing): {leaks}"
+
+
+def test_scrubbing_covers_every_kind_of_secret() -> None:
+    text = (
+        'Authorization: Bearer ya29.a0AfB_secret\n{"refresh_token": "1//0gSecret", '
+        '"client_secret": "GOCSPX-x", "id_token": "eyJhbGci"}\n'
+        "-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----\n"
+        "https://x/y?key=AIzaSy123&access_token=ya29.z owner: jane.doe@corp.example.net"
+        " attendee: ann@example.com uid: x@syncfw.test"
+    )
+    assert len(_LEAKS.findall(text)) >= 3, "the leak check must see what it looks for"
+    scrubbed = scrub_text(text)
+    for secret in ("ya29", "1//0gSecret", "GOCSPX", "eyJhbGci", "MIIEv", "AIzaSy", "jane.doe"):
+        assert secret not in scrubbed
+    assert _LEAKS.search(scrubbed) is None
+    assert "ann@example.com" in scrubbed and "x@syncfw.test" in scrubbed
