@@ -168,7 +168,8 @@ class Driver:
 
     name: ClassVar[str]
     Options: ClassVar[type[DriverOptions]] = DriverOptions
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: What the driver can do; an instance may refine it from its options (batch size).
+    capabilities: Capabilities = Capabilities()
 
     def __init__(self, options: Any, context: DriverContext) -> None:
         self.options = options

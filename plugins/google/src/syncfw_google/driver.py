@@ -19,9 +19,12 @@ retried in the next round, with the same backoff as single requests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any
 
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
@@ -35,6 +38,7 @@ from syncfw.errors import (
     RateLimited,
     SyncfwError,
 )
+from syncfw.fs import atomic_write
 from syncfw.model import Change, Event, Window
 
 from .convert import (
@@ -69,7 +73,7 @@ class GoogleDriver(Driver):
 
     name = "google"
     Options = GoogleOptions
-    capabilities: ClassVar[Capabilities] = Capabilities(
+    capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,
         native_recurrence=True,
@@ -81,6 +85,7 @@ class GoogleDriver(Driver):
     def __init__(self, options: GoogleOptions, context: DriverContext) -> None:
         super().__init__(options, context)
         self.options: GoogleOptions = options
+        self.capabilities = replace(type(self).capabilities, batch_size=options.batch_size)
         self.retrier = Retrier(options, context.calendar)
         self.batch_uri = options.base_endpoint + "batch/calendar/v3"
         self._service: Any = None
@@ -98,10 +103,28 @@ class GoogleDriver(Driver):
 
     @property
     def calendar_id(self) -> str:
-        """The calendar's id; a display name is looked up, and created when missing."""
+        """The calendar's id; a display name is looked up, and created when missing.
+
+        The id found for a name is remembered beside the state file, so a quiet run
+        costs one request, not a calendar listing as well.
+        """
         if self._calendar_id is None:
-            self._calendar_id = self._resolve_calendar(self.options.calendar)
+            cache = self.context.state_dir / "google-calendars.json"
+            key = f"{self.options.base_endpoint}|{self.options.calendar}"
+            known = _read_json(cache)
+            found = known.get(key)
+            if not isinstance(found, str):
+                found = self._resolve_calendar(self.options.calendar)
+                if found != self.options.calendar:
+                    atomic_write(cache, json.dumps({**known, key: found}, indent=1).encode())
+            self._calendar_id = found
         return self._calendar_id
+
+    def _forget_calendar_id(self) -> None:
+        cache = self.context.state_dir / "google-calendars.json"
+        known = _read_json(cache)
+        if known.pop(f"{self.options.base_endpoint}|{self.options.calendar}", None):
+            atomic_write(cache, json.dumps(known, indent=1).encode())
 
     def _resolve_calendar(self, wanted: str) -> str:
         if wanted == "primary" or "@" in wanted:
@@ -170,6 +193,8 @@ class GoogleDriver(Driver):
                         "Google wants a full sync (410); reading everything",
                         calendar=self.context.calendar,
                     ) from None
+                if err.resp.status == 404:  # a remembered id whose calendar is gone
+                    self._forget_calendar_id()
                 raise self._fail("list events", err) from None
             items.extend(page.get("items", ()))
             page_token = page.get("nextPageToken")
@@ -407,3 +432,11 @@ class GoogleDriver(Driver):
 def _replay(changes: list[Change], cursor: str | None) -> Generator[Change, None, str | None]:
     yield from changes
     return cursor
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
