@@ -87,6 +87,7 @@ class DriverContext:
 
     calendar: str
     base_dir: Path = field(default_factory=Path.cwd)
+    profile: str = ""  # the profile's file name without .yaml, for markers
     state_dir: Path = field(default_factory=Path.cwd)
 
 
@@ -139,6 +140,9 @@ class WriteOp:
     #: Whom the provider should e-mail about the change, where it sends invitations
     #: (Google's sendUpdates, Graph): "none", "all", or "external" attendees only.
     notify: Literal["none", "all", "external"] = "none"
+    #: The pair the write is for, so drivers can mark items as syncfw's (e.g. Google's
+    #: private extended properties) with the profile (``DriverContext.profile``) and pair.
+    pair: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,7 @@ class Engine:
                 )
             context = DriverContext(
                 calendar=calendar,
+                profile=self.profile.path.stem,
                 base_dir=self.profile.base_dir,
                 state_dir=self.profile.state_path.parent,
             )

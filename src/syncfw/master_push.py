@@ -159,7 +159,7 @@ class _Planner:
             **target: Any,
         ) -> None:
             final = inp.finish(event, shown).with_uid(uid)
-            op = WriteOp(action, event=final, notify=inp.notify, **target)
+            op = WriteOp(action, event=final, notify=inp.notify, pair=inp.pair, **target)
             plan.ops.append(PlannedOp(op, key, group, event.title, digest, ends, adopted))
 
         def shows_it(target: Change) -> bool:  # the target already shows what we would write

@@ -181,6 +181,14 @@ def test_first_run_creates_everything_then_a_quiet_run_only_lists(reflex: Reflex
     assert first.created == len(expected(reflex.jobs)) > 20 and first.failed == 0
     reflex.assert_exact()
     assert {value for _, _, value in reflex.emulator.send_updates} == {"none"}  # notify: none
+    marks = {
+        (
+            e["extendedProperties"]["private"].get("syncfw_profile"),
+            e["extendedProperties"]["private"].get("syncfw_pair"),
+        )
+        for e in reflex.ours().values()
+    }
+    assert marks == {("reflex", "jobs-to-master")}  # every event names its profile and pair
 
     reflex.emulator.reset_log()
     quiet = reflex.run()

@@ -73,8 +73,13 @@ def is_ours(item: Mapping[str, Any]) -> bool:
 # -- Event -> Google --------------------------------------------------------------
 
 
-def to_google(event: Event, *, with_id: bool = True) -> dict[str, Any]:
-    """The event resource for an insert or update (a whole resource: update replaces)."""
+def to_google(
+    event: Event, *, with_id: bool = True, marks: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The event resource for an insert or update (a whole resource: update replaces).
+
+    ``marks`` (e.g. ``syncfw_profile``, ``syncfw_pair``) join the private properties.
+    """
     body: dict[str, Any] = {
         "summary": event.title,
         "description": event.description,
@@ -85,7 +90,7 @@ def to_google(event: Event, *, with_id: bool = True) -> dict[str, Any]:
         "transparency": event.transparency,
         "visibility": event.visibility,
         "attendees": [_attendee(a) for a in event.attendees],
-        "extendedProperties": {"private": _props(event)},
+        "extendedProperties": {"private": {**_props(event), **(marks or {})}},
     }
     if with_id:
         body["id"] = event_id(event.uid)

@@ -120,6 +120,11 @@ class GoogleDriver(Driver):
             self._calendar_id = found
         return self._calendar_id
 
+    def _marks(self, op: WriteOp) -> dict[str, str]:
+        """Which profile and pair wrote the event, next to the syncfw marker."""
+        marks = {"syncfw_profile": self.context.profile, "syncfw_pair": op.pair}
+        return {k: v for k, v in marks.items() if v}
+
     def _forget_calendar_id(self) -> None:
         cache = self.context.state_dir / "google-calendars.json"
         known = _read_json(cache)
@@ -324,11 +329,13 @@ class GoogleDriver(Driver):
         send = _SEND_UPDATES[op.notify]
         if op.action == "create":
             assert op.event is not None, "a create carries an event"
-            return events.insert(calendarId=cal, body=to_google(op.event), sendUpdates=send)
+            return events.insert(
+                calendarId=cal, body=to_google(op.event, marks=self._marks(op)), sendUpdates=send
+            )
         key = op.key or (event_id(op.event.uid) if op.event else "")
         if op.action == "update":
             assert op.event is not None, "an update carries an event"
-            body = to_google(op.event, with_id=False)
+            body = to_google(op.event, with_id=False, marks=self._marks(op))
             request = events.update(calendarId=cal, eventId=key, body=body, sendUpdates=send)
         else:
             request = events.delete(calendarId=cal, eventId=key, sendUpdates=send)
