@@ -88,7 +88,9 @@ class DriverContext:
     calendar: str
     base_dir: Path = field(default_factory=Path.cwd)
     profile: str = ""  # the profile's file name without .yaml, for markers
-    state_dir: Path = field(default_factory=Path.cwd)
+    #: Where a driver may keep small files of its own (the engine: beside the state file);
+    #: None when it runs without one, e.g. in a library call or a test.
+    state_dir: Path | None = None
 
 
 class Feed:

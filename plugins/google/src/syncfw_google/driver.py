@@ -97,7 +97,9 @@ class GoogleDriver(Driver):
     def service(self) -> Any:
         """The API client, built on first use (credentials may need a file or a refresh)."""
         if self._service is None:
-            credentials = load_credentials(self.options, self.context.calendar)
+            credentials = load_credentials(
+                self.options, self.context.calendar, profile=self.context.profile
+            )
             self._service = build_service(self.options, credentials)
         return self._service
 
@@ -109,13 +111,13 @@ class GoogleDriver(Driver):
         costs one request, not a calendar listing as well.
         """
         if self._calendar_id is None:
-            cache = self.context.state_dir / "google-calendars.json"
+            cache = self._id_cache()
             key = f"{self.options.base_endpoint}|{self.options.calendar}"
-            known = _read_json(cache)
+            known = _read_json(cache) if cache else {}
             found = known.get(key)
             if not isinstance(found, str):
                 found = self._resolve_calendar(self.options.calendar)
-                if found != self.options.calendar:
+                if cache and found != self.options.calendar:
                     atomic_write(cache, json.dumps({**known, key: found}, indent=1).encode())
             self._calendar_id = found
         return self._calendar_id
@@ -125,8 +127,14 @@ class GoogleDriver(Driver):
         marks = {"syncfw_profile": self.context.profile, "syncfw_pair": op.pair}
         return {k: v for k, v in marks.items() if v}
 
+    def _id_cache(self) -> Path | None:
+        state_dir = self.context.state_dir
+        return state_dir / "google-calendars.json" if state_dir else None
+
     def _forget_calendar_id(self) -> None:
-        cache = self.context.state_dir / "google-calendars.json"
+        cache = self._id_cache()
+        if cache is None:
+            return
         known = _read_json(cache)
         if known.pop(f"{self.options.base_endpoint}|{self.options.calendar}", None):
             atomic_write(cache, json.dumps(known, indent=1).encode())

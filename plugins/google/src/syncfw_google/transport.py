@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -29,8 +30,9 @@ from google.oauth2 import service_account
 from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
-from syncfw.errors import AuthError, DriverError, QuotaExceeded, RateLimited
+from syncfw.errors import AuthError, DriverError, QuotaExceeded, RateLimited, SyncfwError
 
+from .auth import TokenStore, token_store
 from .options import GoogleOptions, OAuthAuth, ServiceAccountAuth, TokenAuth
 
 __all__ = ["Retrier", "build_service", "classify", "error_reason", "load_credentials"]
@@ -39,25 +41,71 @@ SCOPES = ["https://www.googleapis.com/auth/calendar"]
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
-def load_credentials(options: GoogleOptions, calendar: str) -> Any:
-    """google-auth credentials for ``options.auth``; AuthError when they cannot be had."""
-    auth = options.auth
+class _SavingCredentials(user_credentials.Credentials):
+    """User credentials that save themselves back to their store after a refresh, so
+    the next run starts with the fresh access token instead of spending a refresh."""
+
+    store: TokenStore | None = None
+
+    def refresh(self, request: Any) -> None:
+        super().refresh(request)  # type: ignore[no-untyped-call]
+        if self.store is None:
+            return
+        try:
+            self.store.save(self.to_json())  # type: ignore[no-untyped-call]
+        except (OSError, SyncfwError) as err:  # the run goes on; the next one refreshes again
+            log.warning(
+                "could not save the refreshed Google token to %s (%s); "
+                "the next run will refresh it again",
+                self.store.where,
+                type(err).__name__,
+            )
+
+
+def _oauth_credentials(auth: OAuthAuth, profile: str, calendar: str) -> Any:
+    """The user's OAuth credentials from where ``auth`` keeps them (file or keyring)."""
     hint = "run `syncfw auth google PROFILE` to sign in again"
+    store = token_store(auth, profile, calendar)
+    try:
+        text = store.load()
+    except OSError as err:
+        raise AuthError(
+            f"cannot read the Google token in {store.where} ({type(err).__name__}); {hint}",
+            calendar=calendar,
+        ) from None
+    if text is None:
+        raise AuthError(f"no Google token in {store.where}; {hint}", calendar=calendar)
+    try:
+        info = json.loads(text)
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+        creds = _SavingCredentials.from_authorized_user_info(info, SCOPES)  # type: ignore[no-untyped-call]
+    except ValueError as err:
+        # json's and google-auth's messages name positions and missing fields, not values
+        reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+        raise AuthError(
+            f"unusable Google token in {store.where}: {reason}; {hint}", calendar=calendar
+        ) from None
+    creds.store = store
+    return creds
+
+
+def load_credentials(options: GoogleOptions, calendar: str, profile: str = "") -> Any:
+    """google-auth credentials for ``options.auth``; AuthError when they cannot be had.
+
+    ``profile`` (the profile's file name without ``.yaml``) and ``calendar`` name the
+    keyring entry of ``auth: {keyring: true}``.
+    """
+    auth = options.auth
     if isinstance(auth, TokenAuth):
         return user_credentials.Credentials(  # type: ignore[no-untyped-call]
             token=auth.token.get_secret_value()
         )
     if isinstance(auth, OAuthAuth):
-        if not auth.token_file.exists():
-            raise AuthError(f"no Google token in {auth.token_file}; {hint}", calendar=calendar)
-        try:
-            return user_credentials.Credentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
-                str(auth.token_file), SCOPES
-            )
-        except (ValueError, OSError) as err:
-            raise AuthError(f"unusable token file {auth.token_file}: {err}; {hint}") from None
+        return _oauth_credentials(auth, profile, calendar)
     assert isinstance(auth, ServiceAccountAuth)
     try:
         creds = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
