@@ -1,8 +1,11 @@
-"""The emulator's HTTP server: request log, faults, auth, routing, events and the batch endpoint."""
+"""The emulator's HTTP server: request log, faults, auth, routing and the batch endpoint.
+
+Event semantics live in events.py (EventOps) and events.list/paging in listing.py
+(EventListing); GoogleEmulator inherits both and owns their state.
+"""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import email.message
 import email.parser
@@ -11,14 +14,13 @@ import secrets
 import socket
 import threading
 import urllib.parse
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .events import EventOps
+from .listing import EventListing
 from .resources import (
-    FORBIDDEN_WITH_SYNC,
-    ID_RE,
     ApiError,
     Calendar,
     Fault,
@@ -27,19 +29,14 @@ from .resources import (
     Request,
     bounds,
     error,
-    first,
     flag,
-    matches,
-    now,
-    occurrences,
     ok,
     parse_inner,
-    parse_time,
     wire,
 )
 
 
-class GoogleEmulator:
+class GoogleEmulator(EventOps, EventListing):
     """A Google Calendar API v3 server on loopback; see the module docstring for the API."""
 
     def __init__(
@@ -259,228 +256,6 @@ class GoogleEmulator:
         if len(rest) == 2 and rest[0] == "events":
             return self._event_op(cal, method, rest[1], query, headers, body)
         raise ApiError(404, "notFound", f"no route for {method} {path}")
-
-    # ----------------------------------------------------------------- events
-    def _touch(self, cal: Calendar, event: Json) -> None:
-        self._seq += 1
-        cal.seqs[event["id"]] = self._seq
-        event["etag"] = f'"{self._seq:016d}"'
-        event["updated"] = now()
-
-    def _stored(self, cal: Calendar, event_id: str) -> Json:
-        event = cal.events.get(event_id)
-        if event is None:
-            raise ApiError(404, "notFound")
-        return event
-
-    def _instance(self, cal: Calendar, event_id: str) -> Json | None:
-        """A not-yet-materialised instance of a recurring event, addressed by its instance id."""
-        base = event_id.rpartition("_")[0]
-        master = cal.events.get(base)
-        if not master or not master.get("recurrence") or master.get("status") == "cancelled":
-            return None
-        for inst in occurrences(master, None, None):
-            if inst["id"] == event_id:
-                return inst
-        return None
-
-    def _insert(self, cal: Calendar, query: dict[str, list[str]], body: Json) -> Reply:
-        event_id = body.get("id") or secrets.token_hex(13)
-        if not ID_RE.match(event_id):
-            raise ApiError(400, "invalid", "Invalid resource id value.")
-        if event_id in cal.events:
-            raise ApiError(409, "duplicate")
-        if "start" not in body or "end" not in body:
-            raise ApiError(400, "required", "Missing start or end time.")
-        event = self._build(cal, {**body, "id": event_id}, None)
-        event["created"] = now()
-        cal.events[event_id] = event
-        self._touch(cal, event)
-        self.send_updates.append(("insert", event_id, first(query, "sendUpdates")))
-        return ok(wire(event))
-
-    def _build(self, cal: Calendar, body: Json, old: Json | None) -> Json:
-        event = {k: v for k, v in body.items() if k not in ("etag", "kind", "updated")}
-        event["kind"] = "calendar#event"
-        event.setdefault("status", "confirmed")
-        event.setdefault("iCalUID", (old or {}).get("iCalUID") or f"{event['id']}@google.com")
-        event.setdefault("sequence", (old or {}).get("sequence", 0))
-        event["organizer"] = event.get("organizer") or {"email": cal.id, "self": True}
-        event["creator"] = (old or {}).get("creator") or {"email": self.user, "self": True}
-        event["created"] = (old or {}).get("created") or now()
-        event["htmlLink"] = f"https://www.google.com/calendar/event?eid={event['id']}"
-        for attendee in event.get("attendees", []):
-            attendee.setdefault("responseStatus", "needsAction")
-        return event
-
-    def _event_op(
-        self,
-        cal: Calendar,
-        method: str,
-        event_id: str,
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: Json,
-    ) -> Reply:
-        event = cal.events.get(event_id)
-        if event is None:
-            inst = self._instance(cal, event_id)
-            if inst is None:
-                raise ApiError(404, "notFound")
-            if method == "GET":
-                return ok(inst)
-            event = self._build(cal, inst, None)  # materialise an exception of the series
-            cal.events[event_id] = event
-        if_match = headers.get("if-match")
-        if method == "GET":
-            if headers.get("if-none-match") == event["etag"]:
-                return 304, {"ETag": event["etag"]}, b""
-            return ok(wire(event))
-        if if_match and if_match not in ("*", event.get("etag")):
-            raise ApiError(412, "conditionNotMet")
-        self.send_updates.append((method.lower(), event_id, first(query, "sendUpdates")))
-        if method == "DELETE":
-            if event.get("status") == "cancelled":
-                raise ApiError(410, "deleted")
-            self._delete(cal, event_id)
-            return 204, {}, b""
-        if method in ("PUT", "PATCH"):
-            merged = {**event, **body} if method == "PATCH" else {**body}
-            for key in ("recurringEventId", "originalStartTime"):
-                if key in event:
-                    merged[key] = event[key]
-            new = self._build(cal, {**merged, "id": event_id}, event)
-            if method == "PUT" and "status" not in body:
-                new["status"] = "confirmed"
-            event.clear()
-            event.update(new)
-            self._touch(cal, event)
-            return ok(wire(event))
-        raise ApiError(404, "notFound", f"no route for {method} on an event")
-
-    def _delete(self, cal: Calendar, event_id: str) -> None:
-        event = cal.events.get(event_id)
-        if event is None:
-            inst = self._instance(cal, event_id)
-            if inst is None:
-                raise KeyError(event_id)
-            event = cal.events[event_id] = self._build(cal, inst, None)
-        event["status"] = "cancelled"
-        self._touch(cal, event)
-        if event.get("recurrence"):
-            for other in cal.events.values():
-                if other.get("recurringEventId") == event_id and other["status"] != "cancelled":
-                    other["status"] = "cancelled"
-                    self._touch(cal, other)
-
-    # ----------------------------------------------------------------- events.list
-    def _list(self, cal: Calendar, query: dict[str, list[str]]) -> Reply:
-        sync = first(query, "syncToken")
-        if first(query, "pageToken"):
-            return self._paged(query, [], "calendar#events", None)
-        if sync is not None:
-            for name in FORBIDDEN_WITH_SYNC:
-                if name in query:
-                    raise ApiError(400, "invalid", f"{name} cannot be used with syncToken.")
-            if first(query, "showDeleted") == "false":
-                raise ApiError(400, "invalid", "showDeleted=false cannot be used with syncToken.")
-            since = self._decode_sync(cal, sync)
-            candidates = [e for e in cal.events.values() if cal.seqs[e["id"]] > since]
-            show_deleted = True
-        else:
-            candidates = [e for e in cal.events.values() if matches(e, query)]
-            show_deleted = flag(query, "showDeleted")
-        items = self._expand(cal, candidates, query, show_deleted)
-        order = first(query, "orderBy")
-        if order == "startTime":
-            if not flag(query, "singleEvents"):
-                raise ApiError(400, "invalid", "orderBy=startTime requires singleEvents=true.")
-            items.sort(
-                key=lambda e: bounds(e)[0] if "start" in e else datetime.max.replace(tzinfo=UTC)
-            )
-        elif order == "updated":
-            items.sort(key=lambda e: e.get("updated", ""))
-        raw = json.dumps({"c": cal.id, "s": self._seq, "e": self._epoch}).encode()
-        token = base64.urlsafe_b64encode(raw).decode()
-        return self._paged(query, [wire(e) for e in items], "calendar#events", token, cal)
-
-    def _decode_sync(self, cal: Calendar, token: str) -> int:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            if data["c"] == cal.id and data["e"] == self._epoch:
-                return int(data["s"])
-        except (ValueError, KeyError, TypeError):
-            pass
-        raise ApiError(410, "fullSyncRequired")
-
-    def _expand(
-        self, cal: Calendar, events: list[Json], query: dict[str, list[str]], show_deleted: bool
-    ) -> list[Json]:
-        single = flag(query, "singleEvents")
-        lo = parse_time(v) if (v := first(query, "timeMin")) else None
-        hi = parse_time(v) if (v := first(query, "timeMax")) else None
-        out: list[Json] = []
-        for ev in events:
-            cancelled = ev.get("status") == "cancelled"
-            if cancelled and not show_deleted:
-                master = cal.events.get(ev.get("recurringEventId") or "")
-                # events.list: cancelled instances of a live series are still included when
-                # showDeleted and singleEvents are both false.
-                if single or not master or master.get("status") == "cancelled":
-                    continue
-            if ev.get("recurrence") and not cancelled:
-                instances = occurrences(ev, lo, hi)
-                if single:
-                    out.extend(i for i in instances if i["id"] not in cal.events)
-                    continue
-                if next(instances, None) is None:
-                    continue
-            elif "start" in ev and (lo or hi):
-                start, end = bounds(ev)
-                if (lo and end <= lo) or (hi and start >= hi):
-                    continue
-            out.append(ev)
-        return out
-
-    def _paged(
-        self,
-        query: dict[str, list[str]],
-        items: list[Json],
-        kind: str,
-        sync: str | None,
-        cal: Calendar | None = None,
-        default: int = 250,
-    ) -> Reply:
-        token = first(query, "pageToken")
-        offset = 0
-        if token:
-            if token not in self._pages:
-                raise ApiError(400, "invalid", "Invalid page token value.")
-            items, offset, sync = self._pages[token]
-        size = min(int(first(query, "maxResults") or default), 2500)
-        size = min(size, self.page_size) if self.page_size else size
-        resp: Json = {"kind": kind, "etag": f'"{self._seq}"'}
-        if cal is not None:
-            resp.update(
-                summary=cal.summary,
-                timeZone=cal.time_zone,
-                updated=now(),
-                accessRole="owner",
-                defaultReminders=[],
-            )
-        if self._empty_pages > 0:
-            self._empty_pages -= 1
-            page, end = [], offset
-        else:
-            page, end = items[offset : offset + size], offset + size
-        resp["items"] = page
-        if end < len(items) or (not page and items[offset:]):
-            nxt = secrets.token_urlsafe(12)
-            self._pages[nxt] = (items, end, sync)
-            resp["nextPageToken"] = nxt
-        elif sync is not None:
-            resp["nextSyncToken"] = sync
-        return ok(resp)
 
     # ----------------------------------------------------------------- batch
     def _batch(self, content_type: str, raw: bytes, auth: str) -> Reply:
