@@ -100,7 +100,8 @@ def _keyring() -> ModuleType:
             "auth: {keyring: true} needs the keyring package; "
             "install syncfw-google[keyring] (pip install 'syncfw-google[keyring]')"
         ) from None
-    return keyring
+    module: ModuleType = keyring  # typed here: keyring is optional and may be absent for mypy
+    return module
 
 
 @dataclass(frozen=True, slots=True)
