@@ -14,14 +14,15 @@ import math
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "google" / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_sync import fill  # the same 2,000 appointments as the core bench
 from emulator import GoogleEmulator
 
-from syncfw import Attendee, Engine, Event, RunReport, load_profile
+from syncfw import Engine, RunReport, load_profile
 from syncfw.drivers.memory import MemoryStore
 
 BATCH = 50  # the driver's default batch_size
@@ -37,23 +38,6 @@ pairs:
   - {{name: push, source: jobs, target: master, window: {{past_days: 1, future_days: 400}},
      attendees: {{notify: none}}}}
 """
-
-
-def fill(store: MemoryStore, count: int) -> None:
-    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-    people = tuple(Attendee(f"person{i}@example.com", f"Person {i}") for i in range(3))
-    for i in range(count):
-        start = base + timedelta(hours=i % 8000)
-        store.put(
-            Event(
-                uid=f"job-{i}",
-                title=f"Job {i}",
-                start=start,
-                end=start + timedelta(hours=1),
-                location="Site",
-                attendees=people[: 1 + i % 3],
-            )
-        )
 
 
 def run(profile: Path) -> tuple[RunReport, float]:
