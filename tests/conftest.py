@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncfw.drivers.memory import MemoryStore
+from syncfw.ical import events_from_ical
 from syncfw.model import Event
 
 MakeProfile = Callable[..., Path]
@@ -65,3 +66,20 @@ def event(
         end=start + timedelta(hours=hours),
         **kw,
     )  # type: ignore[arg-type]
+
+
+def day_at(days: int, hour: int = 9) -> datetime:
+    """``hour``:00 UTC, ``days`` from today."""
+    today = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=days)
+
+
+def read_ics_folder(folder: Path) -> dict[str, Event]:
+    """The events of a folder of .ics files by uid; an unreadable file or a uid twice fails."""
+    found: dict[str, Event] = {}
+    for path in sorted(folder.glob("*.ics")):
+        for item in events_from_ical(path.read_bytes()):
+            assert isinstance(item, Event), f"unreadable file {path.name}: {item}"
+            assert item.uid not in found, f"uid {item.uid} twice in {folder}"
+            found[item.uid] = item
+    return found

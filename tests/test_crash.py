@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.ical import event_to_ical, events_from_ical
+from syncfw.ical import event_to_ical
 from syncfw.model import Event
 from syncfw.policies import target_uid
+
+from .conftest import read_ics_folder
 
 CRASH_PLUGIN = """
 import os, signal
@@ -113,12 +115,7 @@ class Setup:
         return proc.returncode
 
     def target(self) -> list[tuple[str, str]]:
-        found = []
-        for path in sorted((self.root / "master").glob("*.ics")):
-            for item in events_from_ical(path.read_bytes()):
-                assert isinstance(item, Event), f"unreadable target file {path.name}: {item}"
-                found.append((item.uid, item.title))
-        return sorted(found)
+        return sorted((uid, e.title) for uid, e in read_ics_folder(self.root / "master").items())
 
 
 def expected(titles: dict[str, str]) -> list[tuple[str, str]]:

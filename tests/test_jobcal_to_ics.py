@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import syncfw
 from syncfw.fs import atomic_write
-from syncfw.ical import event_to_ical, events_from_ical
+from syncfw.ical import event_to_ical
 from syncfw.model import Event
 from syncfw.policies import target_uid
 from syncfw_jobcal.store import JobCalendar
 
-from .conftest import MakeProfile
+from .conftest import MakeProfile, read_ics_folder
+from .conftest import day_at as at
 
 PROFILE = """
 version: 1
@@ -40,17 +40,7 @@ def jobs(tmp_path: Path) -> Iterator[JobCalendar]:
 
 
 def master(tmp_path: Path) -> dict[str, Event]:
-    found = {}
-    for path in (tmp_path / "master").glob("*.ics"):
-        for item in events_from_ical(path.read_bytes()):
-            assert isinstance(item, Event), item
-            found[item.uid] = item
-    return found
-
-
-def at(days: int, hour: int = 9) -> datetime:
-    base = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return base + timedelta(days=days)
+    return read_ics_folder(tmp_path / "master")
 
 
 def counts(report: syncfw.RunReport) -> tuple[int, int, int, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,13 @@ import pytest
 import syncfw
 from syncfw.attendees import Directory, merge_seen, normalize
 from syncfw.fs import atomic_write
-from syncfw.ical import event_to_ical, events_from_ical
+from syncfw.ical import event_to_ical
 from syncfw.model import Attendee, Event, Person
 from syncfw.policies import target_uid
 from syncfw_jobcal.store import JobCalendar
 
-from .conftest import MakeProfile, event
+from .conftest import MakeProfile, event, read_ics_folder
+from .conftest import day_at as at
 
 ADA = Person("Ada Fitter", "ada@example.com", aliases=("a.fitter@old.example",))
 BO = Person("Bo Welder", "Bo@Example.com")
@@ -94,24 +94,9 @@ def jobs(tmp_path: Path) -> Iterator[JobCalendar]:
     calendar.close()
 
 
-def at(days: int, hour: int = 9) -> datetime:
-    return datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0) + timedelta(
-        days=days
-    )
-
-
-def read_folder(folder: Path) -> dict[str, Event]:
-    found = {}
-    for path in folder.glob("*.ics"):
-        for item in events_from_ical(path.read_bytes()):
-            assert isinstance(item, Event), item
-            found[item.uid] = item
-    return found
-
-
 def hand_edit(folder: Path, uid: str, change: dict[str, object]) -> None:
     path = next(p for p in folder.glob("*.ics") if uid in p.read_text())
-    edited = read_folder(folder)[uid].replace(**change)
+    edited = read_ics_folder(folder)[uid].replace(**change)
     atomic_write(path, event_to_ical([edited]))
 
 
@@ -130,10 +115,10 @@ def test_invited_persons_follow_the_directory_and_keep_their_answers(
     ok(syncfw.run(profile))
     uid = target_uid("push", key)
     master = tmp_path / "master"
-    assert emails(read_folder(master)[uid]) == ["ada@example.com", "Bo@Example.com"]
+    assert emails(read_ics_folder(master)[uid]) == ["ada@example.com", "Bo@Example.com"]
 
     # Ada accepts in her calendar (the master shows it), someone invites a guest by hand.
-    shown = read_folder(master)[uid]
+    shown = read_ics_folder(master)[uid]
     hand_edit(
         master,
         uid,
@@ -147,7 +132,7 @@ def test_invited_persons_follow_the_directory_and_keep_their_answers(
     )
     jobs.edit_appointment(key, title="Boiler service and check")
     ok(syncfw.run(profile))
-    now = read_folder(master)[uid]
+    now = read_ics_folder(master)[uid]
     assert now.title == "Boiler service and check"
     assert [(a.email, a.response) for a in now.attendees] == [
         ("ada@example.com", "accepted"),
@@ -158,7 +143,7 @@ def test_invited_persons_follow_the_directory_and_keep_their_answers(
     jobs.edit_person(BO.email, sync=False)
     jobs.edit_person(ADA.email, new_email="ada@new.example")
     ok(syncfw.run(profile))
-    assert emails(read_folder(master)[uid]) == ["ada@new.example"]
+    assert emails(read_ics_folder(master)[uid]) == ["ada@new.example"]
 
 
 def test_keep_external_keeps_guests_invited_in_the_target(
@@ -168,11 +153,11 @@ def test_keep_external_keeps_guests_invited_in_the_target(
     key = jobs.add_appointment("Roof check", at(2), at(2, 10), persons=[ADA.email])
     ok(syncfw.run(profile))
     uid, master = target_uid("push", key), tmp_path / "master"
-    shown = read_folder(master)[uid]
+    shown = read_ics_folder(master)[uid]
     hand_edit(master, uid, {"attendees": (*shown.attendees, Attendee("guest@outside.org"))})
     jobs.edit_appointment(key, title="Roof repair")
     ok(syncfw.run(profile))
-    assert emails(read_folder(master)[uid]) == ["ada@example.com", "guest@outside.org"]
+    assert emails(read_ics_folder(master)[uid]) == ["ada@example.com", "guest@outside.org"]
     assert ok(syncfw.run(profile)).pairs[0].updated == 0
 
 
@@ -204,7 +189,7 @@ def test_copy_fan_out_fills_each_persons_calendar_and_follows_changes(
     people = tmp_path / "people"
 
     def titles(email: str) -> list[str]:
-        return sorted(e.title for e in read_folder(people / email).values())
+        return sorted(e.title for e in read_ics_folder(people / email).values())
 
     assert titles("ada@example.com") == ["Ada alone", "Both"]
     assert titles("bo@example.com") == ["Bo alone", "Both"]
