@@ -120,10 +120,11 @@ class Applier:
                         )
                     )
                     continue
-                if op.action == "delete":
+                if planned.link is not None:
+                    self._record_link(pair, planned, result)
+                elif op.action == "delete":
                     if planned.group:
                         self.state.delete_mappings(pair, [planned.item_key])
-                    report.deleted += 1
                 else:
                     assert op.event is not None and planned.source_hash and planned.ends_at
                     key = result.key or op.key
@@ -143,16 +144,31 @@ class Applier:
                             )
                         ],
                     )
-                    if op.action == "create" or planned.adopted:
-                        report.created += 1
-                    else:
-                        report.updated += 1
+                if op.action == "delete":
+                    report.deleted += 1
+                elif op.action == "create" or planned.adopted:
+                    report.created += 1
+                else:
+                    report.updated += 1
                 applied.append(
                     AppliedChange(
                         pair, op.action, planned.item_key, result.key or op.key or "", op.event
                     )
                 )
         return applied
+
+    def _record_link(self, pair: str, planned: PlannedOp, result: WriteResult) -> None:
+        """A two-sided pair's write: the link, with the written side's new key and etag."""
+        assert planned.link is not None
+        key = result.key or planned.op.key
+        assert key is not None, "a driver returned no key for a write"
+        if planned.side == "source":
+            link = replace(planned.link, source_key=key, group=key, source_etag=result.etag)
+            if planned.item_key and planned.item_key != key:  # written anew under a new key
+                self.state.delete_mappings(pair, [planned.item_key])
+        else:
+            link = replace(planned.link, target_key=key, target_etag=result.etag)
+        self.state.put_mappings(pair, [link])
 
 
 def _chunks(items: list[PlannedOp], size: int) -> Iterator[list[PlannedOp]]:

@@ -42,9 +42,10 @@ from .fanout import NOTHING, Nothing
 from .locks import PairLock
 from .model import Window
 from .plugins import Plugins, default_plugins
-from .policies import PlanInput, SideRead
+from .policies import Phase, PlanInput, Policy, SideRead
 from .report import PairReport, RunReport
 from .state import State
+from .two_way import OpenPullClosePush
 
 if TYPE_CHECKING:
     from .profile import CalendarConfig, PairConfig, Profile
@@ -169,8 +170,13 @@ class Engine:
         dry_run: bool = False,
         force: bool = False,
         progress: Progress | None = None,
+        phase: Phase | None = None,
     ) -> RunReport:
-        """Sync the named pairs (all by default) and report what happened."""
+        """Sync the named pairs (all by default) and report what happened.
+
+        ``phase`` (``open`` or ``close``) runs that half of the open-pull-close-push
+        pairs; without it they run both, open first. Other pairs ignore it.
+        """
         configs = [self.profile.pair(name) for name in pairs] if pairs else self.profile.pairs
         report = RunReport(started_at=self._now(), dry_run=dry_run)
         self._directory = None  # read the persons afresh for every run
@@ -183,7 +189,7 @@ class Engine:
                 )
                 continue
             report.pairs.append(
-                self.sync_pair(config, dry_run=dry_run, force=force, progress=progress)
+                self.sync_pair(config, dry_run=dry_run, force=force, progress=progress, phase=phase)
             )
             if config.attendees.fan_out == "copy" and report.pairs[-1].status != "error":
                 report.pairs.extend(self._fan_out(config, dry_run, force, progress))
@@ -244,6 +250,7 @@ class Engine:
         dry_run: bool = False,
         force: bool = False,
         progress: Progress | None = None,
+        phase: Phase | None = None,
     ) -> PairReport:
         report = PairReport(config.name, dry_run=dry_run)
         run_id = None if dry_run else self.state.start_run(config.name)
@@ -259,14 +266,34 @@ class Engine:
                     future_days=config.window.future_days,
                 ),
             )
+            policy = self.plugins.policies().get(config.policy)
+            if policy is None:
+                raise ProfileError(f"unknown policy {config.policy!r}", key=f"pair {config.name}")
+            phases: Sequence[Phase | None] = [None]
+            if isinstance(policy, OpenPullClosePush):
+                phases = [phase] if phase else ["open", "close"]
             with self._lock(config.name, dry_run):
-                self._sync(pair, report, dry_run=dry_run, force=force, progress=progress)
-                if not dry_run and any(f.conflict for f in report.failures):
-                    # Someone changed items between our read and our write: read again
-                    # (the cursors did not advance), plan again, and retry once.
-                    again = PairReport(config.name)
-                    self._sync(pair, again, dry_run=False, force=force, progress=progress)
-                    _merge_retry(report, again)
+                for step, current in enumerate(phases):
+                    part = PairReport(config.name, dry_run=dry_run) if step else report
+                    self._sync(
+                        pair, part, policy, current, dry_run=dry_run, force=force, progress=progress
+                    )
+                    if not dry_run and any(f.conflict for f in part.failures):
+                        # Someone changed items between our read and our write: read again
+                        # (the cursors did not advance), plan again, and retry once.
+                        again = PairReport(config.name)
+                        self._sync(
+                            pair,
+                            again,
+                            policy,
+                            current,
+                            dry_run=False,
+                            force=force,
+                            progress=progress,
+                        )
+                        _merge_retry(part, again)
+                    if step:
+                        _merge_phase(report, part)
         except SafetyStop as exc:
             report.error, report.stopped_by_guard, status = str(exc), True, "guard"
         except PairBusy as exc:
@@ -300,15 +327,14 @@ class Engine:
         self,
         pair: _PairRun,
         report: PairReport,
+        policy: Policy,
+        phase: Phase | None,
         *,
         dry_run: bool,
         force: bool,
         progress: Progress | None,
     ) -> None:
         name = pair.config.name
-        policy = self.plugins.policies().get(pair.config.policy)
-        if policy is None:
-            raise ProfileError(f"unknown policy {pair.config.policy!r}", key=f"pair {name}")
         clock = _Stopwatch(report.seconds)
         with clock("read"):
             mappings = self.state.mappings(name)
@@ -319,15 +345,19 @@ class Engine:
             tag = _scope_tag(pair, directory)
             target = self._read(name, pair.target, pair.window, tag, full=False)
             source = self._read(name, pair.source, pair.window, tag, full=False)
-        normalize = pipeline.normalizer(
-            pair.config,
-            directory=directory,
-            plugins=self.plugins,
-            target=pair.target.capabilities,
-            window=pair.window,
-            now=self._now(),
-        )
-        finish = pipeline.finisher(pair.config, directory)
+        if policy.two_sided:
+            normalize = pipeline.whole_events(
+                pair.config, directory=directory, plugins=self.plugins
+            )
+        else:
+            normalize = pipeline.normalizer(
+                pair.config,
+                directory=directory,
+                plugins=self.plugins,
+                target=pair.target.capabilities,
+                window=pair.window,
+                now=self._now(),
+            )
         inp = PlanInput(
             name,
             source,
@@ -335,16 +365,24 @@ class Engine:
             mappings,
             pair.window,
             normalize,
-            finish,
+            pipeline.finisher(pair.config, directory),
             pair.config.attendees.notify,
+            pair.config.conflict,
+            phase,
+            pipeline.admitter(pair.config),
         )
         with clock("plan"), _no_gc_pauses():
             plan = policy.plan(inp)
-        if plan.needs_full_source and not source.full:
+        if (plan.needs_full_source and not source.full) or (
+            plan.needs_full_target and not target.full
+        ):
             with clock("read"):
-                source = self._read(name, pair.source, pair.window, tag, full=True)
+                if plan.needs_full_source and not source.full:
+                    source = self._read(name, pair.source, pair.window, tag, full=True)
+                if plan.needs_full_target and not target.full:
+                    target = self._read(name, pair.target, pair.window, tag, full=True)
             with clock("plan"), _no_gc_pauses():
-                plan = policy.plan(replace(inp, source=source))
+                plan = policy.plan(replace(inp, source=source, target=target))
         report.full_read = source.full
         report.unchanged = plan.unchanged
         report.failures.extend(plan.failures)
@@ -355,17 +393,22 @@ class Engine:
             report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
             report.deleted = plan.count("delete")
             report.planned = [
-                {"action": p.op.action, "title": p.title, "key": p.item_key} for p in plan.ops
+                {"action": p.op.action, "title": p.title, "key": p.item_key, "side": p.side}
+                for p in plan.ops
             ]
             return
         with self.state.transaction():
             self.state.put_mappings(name, plan.records)
             self.state.delete_mappings(name, plan.forget)
         with clock("apply"):
-            self._applier.apply(name, pair.target, plan.ops, report, progress)
+            for side, driver in (("source", pair.source), ("target", pair.target)):
+                ops = [p for p in plan.ops if p.side == side]
+                if ops:
+                    self._applier.apply(name, driver, ops, report, progress)
         if not report.failed:
-            for side in (source, target):
-                self.state.set_cursor(name, side.calendar, side.cursor, tag)
+            for side, read in (("source", source), ("target", target)):
+                if side not in plan.hold_cursors:
+                    self.state.set_cursor(name, read.calendar, read.cursor, tag)
 
     def _lock(self, pair: str, dry_run: bool) -> AbstractContextManager[object]:
         if dry_run or self.state.path is None:
@@ -394,6 +437,20 @@ def _merge_retry(report: PairReport, again: PairReport) -> None:
     report.unchanged, report.failed, report.failures = again.unchanged, again.failed, again.failures
     report.full_read = report.full_read or again.full_read
     for phase, seconds in again.seconds.items():
+        report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
+
+
+def _merge_phase(report: PairReport, part: PairReport) -> None:
+    """A session's second phase (close) added to its first (open)."""
+    report.created += part.created
+    report.updated += part.updated
+    report.deleted += part.deleted
+    report.failed += part.failed
+    report.failures.extend(part.failures)
+    report.unchanged = part.unchanged
+    report.full_read = report.full_read or part.full_read
+    report.planned.extend(part.planned)
+    for phase, seconds in part.seconds.items():
         report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
 
 

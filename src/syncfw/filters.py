@@ -176,6 +176,26 @@ def categories_filter(value: Any) -> Filter:
     return lambda event: any(c.casefold() in wanted for c in event.categories)
 
 
+def admit_categories(configs: Iterable[Any]) -> Callable[[Event], Event]:
+    """For events coming *into* the source (two-sided pairs): give an event that a
+    ``type``/``category`` filter would leave out that filter's first category, so a
+    remote event pulled into a job calendar becomes, say, an "appointment"."""
+    wanted: list[tuple[str, ...]] = []
+    for config in configs:
+        name, value = split_step(config, "filter")
+        if name in ("type", "category"):
+            wanted.append(_strings(value, "categories", "[appointment]"))
+
+    def admit(event: Event) -> Event:
+        for values in wanted:
+            folded = {v.casefold() for v in values}
+            if not any(c.casefold() in folded for c in event.categories):
+                event = event.replace(categories=(values[0], *event.categories))
+        return event
+
+    return admit
+
+
 def _regex(value: Any) -> re.Pattern[str]:
     if not isinstance(value, str):
         raise TypeError(f"expected a regular expression as text, got {type(value).__name__}")

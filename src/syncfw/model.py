@@ -67,7 +67,9 @@ class Event:
     in ``overrides``, the instances that differ from the rule, each with
     ``recurrence_id`` set to the instance's original start.
 
-    ``extra`` holds provider-specific data; it is not part of the content hash.
+    ``extra`` holds provider-specific data and ``modified`` the time the provider
+    last changed the event (``LAST-MODIFIED``, when it says); neither is part of the
+    content hash. ``modified`` decides ``conflict: newest-wins`` in two-way pairs.
     """
 
     uid: str
@@ -89,6 +91,7 @@ class Event:
     recurrence_id: datetime | date | None = None
     overrides: tuple[Event, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    modified: datetime | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.start, datetime) != isinstance(self.end, datetime):

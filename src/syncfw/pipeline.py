@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 
 from . import attendees
 from .driver import Capabilities
-from .filters import build_filters, build_transforms
+from .filters import admit_categories, build_filters, build_transforms
 from .model import Attendee, Event, Window, as_utc
 from .plugins import Plugins
-from .policies import Finish, Normalize
+from .policies import Admit, Finish, Normalize
 from .recurrence import expand
 
 if TYPE_CHECKING:
     from .profile import PairConfig
 
-__all__ = ["finisher", "normalizer"]
+__all__ = ["admitter", "finisher", "normalizer", "whole_events"]
 
 
 def normalizer(
@@ -65,6 +65,26 @@ def normalizer(
         return [(k, shaped(instance)) for k, instance in instances if kept(instance)]
 
     return normalize
+
+
+def whole_events(
+    config: PairConfig, *, directory: attendees.Directory, plugins: Plugins
+) -> Normalize:
+    """For pairs that write both ways: an event stays whole (a series is one item), its
+    attendees normalized per person, kept or left out by the pair's filters. No
+    transforms: they could not be undone on the way back (the profile refuses them)."""
+    keep = build_filters(config.filters, plugins)
+
+    def normalize(key: str, event: Event) -> Iterable[tuple[str, Event]]:
+        event = attendees.normalize(event, directory)
+        return ((key, event),) if all(accept(event) for accept in keep) else ()
+
+    return normalize
+
+
+def admitter(config: PairConfig) -> Admit:
+    """What an event written into the source gets so the pair's filters keep it."""
+    return admit_categories(config.filters)
 
 
 def finisher(config: PairConfig, directory: attendees.Directory) -> Finish:

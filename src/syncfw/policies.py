@@ -23,7 +23,7 @@ from .model import Attendee, Change, Event, Window
 from .report import Failure
 from .state import Mapping as StateMapping
 
-__all__ = ["Plan", "PlanInput", "PlannedOp", "Policy", "SideRead", "target_uid"]
+__all__ = ["Plan", "PlanInput", "PlannedOp", "Policy", "Side", "SideRead", "target_uid"]
 
 UID_PREFIX = "syncfw-"
 
@@ -31,9 +31,19 @@ UID_PREFIX = "syncfw-"
 Normalize = Callable[[str, Event], Iterable[tuple[str, Event]]]
 #: Prepares an item for writing over a target that shows these attendees (their answers).
 Finish = Callable[[Event, tuple[Attendee, ...]], Event]
+#: Prepares a target event for writing into the source, so the pair's filters keep it.
+Admit = Callable[[Event], Event]
+
+Side = Literal["source", "target"]
+Phase = Literal["open", "close"]
+Conflict = Literal["source-wins", "target-wins", "newest-wins", "fail"]
 
 
 def as_is(event: Event, seen: tuple[Attendee, ...]) -> Event:
+    return event
+
+
+def admit_as_is(event: Event) -> Event:
     return event
 
 
@@ -72,6 +82,9 @@ class PlanInput:
     normalize: Normalize
     finish: Finish = as_is
     notify: Literal["none", "all", "external"] = "none"
+    conflict: Conflict = "source-wins"
+    phase: Phase | None = None  # open-pull-close-push: which half of the session; None = both
+    admit: Admit = admit_as_is
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,8 @@ class PlannedOp:
     source_hash: str | None = None
     ends_at: str | None = None
     adopted: bool = False  # the item exists already: an update that counts as a create
+    side: Side = "target"  # the side written to
+    link: StateMapping | None = None  # two-way: the mapping once written (side's key/etag added)
 
 
 @dataclass
@@ -94,6 +109,8 @@ class Plan:
     forget: list[str] = field(default_factory=list)  # item keys whose mapping goes
     failures: list[Failure] = field(default_factory=list)
     needs_full_source: bool = False
+    needs_full_target: bool = False
+    hold_cursors: frozenset[Side] = frozenset()  # sides whose changes are left for a later run
     unchanged: int = 0  # synced items that need no write
     synced: int = 0  # mappings of items not behind the window (what the guard protects)
     recreates: int = 0  # synced items the target lost, to be written again
@@ -103,9 +120,15 @@ class Plan:
 
 
 class Policy:
-    """Base of direction policies. ``name`` is the profile's ``policy:`` value."""
+    """Base of direction policies. ``name`` is the profile's ``policy:`` value.
+
+    A policy that writes to both sides sets ``two_sided``: it then sees whole
+    events (a series stays one item; no transforms, which could not be undone on
+    the way back) and its ops name the side they write to.
+    """
 
     name: ClassVar[str]
+    two_sided: ClassVar[bool] = False
 
     def plan(self, inp: PlanInput) -> Plan:
         raise NotImplementedError
@@ -114,5 +137,8 @@ class Policy:
 @hookimpl
 def syncfw_register_policies(register: Callable[[Policy], None]) -> None:
     from .master_push import MasterPush
+    from .two_way import OpenPullClosePush, TwoWay
 
     register(MasterPush())
+    register(TwoWay())
+    register(OpenPullClosePush())

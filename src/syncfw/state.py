@@ -69,6 +69,11 @@ MIGRATIONS: tuple[str, ...] = (
         email TEXT NOT NULL
     )
     """,
+    # 3: two-way pairs also remember the source's etag and the target's content
+    """
+    ALTER TABLE mappings ADD COLUMN source_etag TEXT;
+    ALTER TABLE mappings ADD COLUMN target_hash TEXT
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -85,6 +90,9 @@ class Mapping:
     ends_at: str  # ISO UTC end of the event, to leave past events alone
     group: str  # the source item it came from (a series, for expanded instances)
     attendees: str | None = None  # JSON of the attendees the target last showed
+    # Two-way pairs (both sides written): each side's version and content as last synced.
+    source_etag: str | None = None
+    target_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +165,7 @@ class State:
     def mappings(self, pair: str) -> dict[str, Mapping]:
         rows = self.db.execute(
             "SELECT source_key, target_key, target_uid, source_hash, target_etag, ends_at,"
-            " source_group, attendees FROM mappings WHERE pair = ?",
+            " source_group, attendees, source_etag, target_hash FROM mappings WHERE pair = ?",
             (pair,),
         )
         return {row[0]: Mapping(*row) for row in rows}
@@ -165,7 +173,7 @@ class State:
     def put_mappings(self, pair: str, mappings: Iterable[Mapping]) -> None:
         """Insert or replace mappings; call inside :meth:`transaction` to group them."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     pair,
@@ -177,6 +185,8 @@ class State:
                     m.ends_at,
                     m.group,
                     m.attendees,
+                    m.source_etag,
+                    m.target_hash,
                 )
                 for m in mappings
             ),

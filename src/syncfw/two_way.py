@@ -1,0 +1,389 @@
+"""The policies that write to both sides: two-way, and open-pull / close-push.
+
+Both compare each linked event three ways: the source now, the target now, and
+what the state remembers of each side from the last sync (its etag and content
+hash). A side *changed* when it shows another etag and other content than that;
+an etag that moved over the same content (an answer, a server's own rewrite) is
+only recorded. So the events syncfw wrote itself are recognised by the etag the
+write returned, and a pair never ping-pongs.
+
+Events are whole here (a series is one item) and keep their uid on both sides:
+an unlinked event on one side and one with the same uid on the other are the
+same event (a write whose record was lost in a crash, or a state file that was
+deleted), never a duplicate.
+
+- ``two-way``: a change on one side is copied to the other; a change on both
+  sides is a conflict, settled by the pair's ``conflict:`` (``source-wins``,
+  ``target-wins``, ``newest-wins`` by the events' last-modified time, or
+  ``fail``: reported, both sides left as they are). An edit against a deletion
+  keeps the edit: the deleted side gets the event back.
+- ``open-pull-close-push``: phase ``open`` applies the target's (remote's)
+  creates, edits and deletions to the source (local), the remote winning over
+  local edits; phase ``close`` pushes the source's creates, edits and deletions
+  of linked events to the target. Each phase leaves the other side's changes,
+  and that side's cursor, for the other phase. No phase given: open, then close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
+
+from .driver import WriteOp
+from .model import Change, Event, as_utc
+from .policies import Plan, PlanInput, PlannedOp, Policy, Side
+from .report import Failure
+from .state import Mapping
+
+__all__ = ["OpenPullClosePush", "TwoWay"]
+
+#: How one side of a linked event stands against the state.
+Standing = Literal["same", "moved", "edited", "deleted", "unreadable"]
+
+FOREVER = "9999-12-31T00:00:00+00:00"  # a series' end, for the "past" check
+
+
+class TwoWay(Policy):
+    name = "two-way"
+    two_sided = True
+
+    def plan(self, inp: PlanInput) -> Plan:
+        return _Planner(inp, pull=True, push=True).run()
+
+
+class OpenPullClosePush(Policy):
+    name = "open-pull-close-push"
+    two_sided = True
+    phases: ClassVar[tuple[str, ...]] = ("open", "close")
+
+    def plan(self, inp: PlanInput) -> Plan:
+        if inp.phase is None:
+            raise ValueError("open-pull-close-push plans one phase at a time")
+        opening = inp.phase == "open"
+        return _Planner(inp, pull=opening, push=not opening).run()
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """One side of a linked event: how it stands, and the event it shows."""
+
+    standing: Standing
+    change: Change | None = None  # as read, when the read reported it
+    shape: Event | None = None  # the event in the source's form (filters, attendees)
+    digest: str | None = None  # content hash of the side's own event
+
+
+class _Planner:
+    def __init__(self, inp: PlanInput, *, pull: bool, push: bool) -> None:
+        self.inp, self.pull, self.push = inp, pull, push
+        self.both = pull and push
+        self.plan = Plan()
+        held: list[Side] = [] if push else ["source"]
+        self.plan.hold_cursors = frozenset(held if pull else ["target"])
+        self.past_line = inp.window.start.isoformat(timespec="seconds")
+        self.unreadable: set[Side] = set()
+
+    # -- reading both sides ---------------------------------------------------------
+
+    def shape_source(self, key: str, event: Event) -> Event | None:
+        """The source event as the pair sees it: ``None`` when filtered out or outside."""
+        if not self.inp.window.overlaps(event):
+            return None
+        try:
+            items = list(self.inp.normalize(key, event))
+        except ValueError:
+            return None
+        return items[0][1] if items else None
+
+    def shape_target(self, event: Event) -> Event | None:
+        """A target event in the source's form: admitted (given what the filters ask), shaped."""
+        return self.shape_source(event.uid, self.inp.admit(event))
+
+    def present(self, side: Side, change: Change) -> Event | None:
+        assert change.event is not None
+        if side == "source":
+            return self.shape_source(change.key, change.event)
+        return self.shape_target(change.event)
+
+    def run(self) -> Plan:
+        inp = self.inp
+        maps = inp.mappings
+        by_target = {m.target_key: m for m in maps.values()}
+        source = self.side_view("source", inp.source.changes, maps.keys(), inp.source.full)
+        target = self.side_view("target", inp.target.changes, by_target.keys(), inp.target.full)
+        new_source = {k: c for k, c in source.items() if k not in maps and c.event is not None}
+        new_target = {k: c for k, c in target.items() if k not in by_target and c.event is not None}
+        # Copying a new event needs the whole other side, where it may be already (same uid).
+        if self.push and new_source and not inp.target.full:
+            self.plan.needs_full_target = True
+        if self.pull and new_target and not inp.source.full:
+            self.plan.needs_full_source = True
+        if self.plan.needs_full_source or self.plan.needs_full_target:
+            return self.plan
+        for m in maps.values():
+            s = self.standing("source", m, source.get(m.source_key))
+            t = self.standing("target", m, target.get(m.target_key))
+            if not self.past(m, s, t):
+                self.plan.synced += 1
+                self.linked(m, s, t)
+        self.unlinked(new_source, new_target)
+        return self.plan
+
+    def side_view(
+        self, side: Side, changes: dict[str, Change], mapped: Iterable[str], full: bool
+    ) -> dict[str, Change]:
+        """The side's reported changes, plus tombstones for linked keys a full read missed.
+
+        Unreadable items are reported once here, and stop creates into that side
+        this run (one of them might be the very event a create would duplicate).
+        """
+        calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
+        view = dict(changes)
+        for key, change in changes.items():
+            if change.error is not None:
+                title = change.event.title if change.event else key
+                self.plan.failures.append(Failure(key, title, calendar, str(change.error)))
+                self.unreadable.add(side)
+        if full:
+            for key in mapped:
+                view.setdefault(key, Change(key))
+        return view
+
+    def standing(self, side: Side, m: Mapping, change: Change | None) -> _Seen:
+        """Same, moved (another etag, same content), edited, deleted, or unreadable."""
+        if change is None:
+            return _Seen("same")
+        if change.error is not None:
+            return _Seen("unreadable", change)
+        if change.event is None:
+            return _Seen("deleted", change)
+        shape = self.present(side, change)
+        if shape is None:  # filtered out, or moved out of the window: gone from the pair
+            return _Seen("deleted", change)
+        own = change.event.content_hash()
+        etag = m.source_etag if side == "source" else m.target_etag
+        if change.etag is not None and change.etag == etag:
+            return _Seen("same", change, shape, own)
+        if side == "source" or m.target_hash is None:  # (None: linked by master push before)
+            same = shape.content_hash() == m.source_hash
+        else:
+            same = own == m.target_hash
+        return _Seen("moved" if same else "edited", change, shape, own)
+
+    def past(self, m: Mapping, s: _Seen, t: _Seen) -> bool:
+        """Ended before the window and not shown in it on either side: left alone."""
+        if m.ends_at > self.past_line or s.shape is not None or t.shape is not None:
+            return False
+        if s.standing == "deleted" or t.standing == "deleted":
+            self.plan.forget.append(m.source_key)
+        return True
+
+    # -- deciding -------------------------------------------------------------------
+
+    def linked(self, m: Mapping, s: _Seen, t: _Seen) -> None:
+        if "unreadable" in (s.standing, t.standing):
+            return  # reported; decided once it reads again
+        s_edit, t_edit = s.standing == "edited", t.standing == "edited"
+        s_gone, t_gone = s.standing == "deleted", t.standing == "deleted"
+        if s_gone and t_gone:
+            self.plan.forget.append(m.source_key)
+        elif s_edit and t_edit:
+            self.both_edited(m, s, t)
+        elif (s_edit or s_gone) and (t_edit or t_gone):  # an edit against a deletion
+            winner = self.edit_against_delete(s_gone)
+            if winner == "source":
+                self.to_target(m, s, t)
+            elif winner == "target":
+                self.to_source(m, s, t)
+        elif s_edit or s_gone:
+            if self.push:
+                self.to_target(m, s, t)
+            elif t.standing == "moved":
+                self.remember(m, s, t, source=False)  # the source's change waits for close
+        elif t_edit or t_gone:
+            if self.pull:
+                self.to_source(m, s, t)
+            elif s.standing == "moved":
+                self.remember(m, s, t, target=False)  # the target's change waits for open
+        elif "moved" in (s.standing, t.standing):
+            self.remember(m, s, t)
+        else:
+            self.plan.unchanged += 1
+
+    def edit_against_delete(self, source_deleted: bool) -> Side | None:
+        """Two-way keeps the edit; a phase lets its own side win."""
+        if self.both:
+            return "target" if source_deleted else "source"
+        return "target" if self.pull else "source"
+
+    def both_edited(self, m: Mapping, s: _Seen, t: _Seen) -> None:
+        assert s.shape is not None and t.shape is not None
+        if s.shape.content_hash() == t.shape.content_hash():
+            self.remember(m, s, t)  # the same edit on both sides
+            return
+        winner = self.settle(s, t)
+        if winner == "source":
+            self.to_target(m, s, t)
+        elif winner == "target":
+            self.to_source(m, s, t)
+
+    def settle(self, s: _Seen, t: _Seen) -> Side | None:
+        if not self.both:
+            return "target" if self.pull else "source"
+        rule = self.inp.conflict
+        if rule == "newest-wins":
+            s_time = s.change.event.modified if s.change and s.change.event else None
+            t_time = t.change.event.modified if t.change and t.change.event else None
+            if s_time is not None and t_time is not None and t_time != s_time:
+                return "target" if as_utc(t_time) > as_utc(s_time) else "source"
+            return "target" if s_time is None and t_time is not None else "source"
+        if rule == "fail":
+            assert s.shape is not None
+            self.plan.failures.append(
+                Failure(
+                    s.change.key if s.change else "",
+                    s.shape.title,
+                    self.inp.source.calendar,
+                    f"changed in both '{self.inp.source.calendar}' and "
+                    f"'{self.inp.target.calendar}' since the last sync; both left as they "
+                    f"are (conflict: fail). Make them agree, or set another conflict rule.",
+                )
+            )
+            return None
+        return "target" if rule == "target-wins" else "source"
+
+    def unlinked(self, new_source: dict[str, Change], new_target: dict[str, Change]) -> None:
+        """Events only one side knows: the same uid on both is one event; others are copied."""
+        by_uid: dict[str, tuple[str, Change, Event]] = {}
+        for key, change in new_target.items():
+            assert change.event is not None
+            shape = self.shape_target(change.event)
+            if shape is not None and not self.duplicate(by_uid, change):
+                by_uid[change.event.uid] = (key, change, shape)
+        for key, change in new_source.items():
+            assert change.event is not None
+            shape = self.shape_source(key, change.event)
+            if shape is None:
+                continue
+            s = _Seen("edited", change, shape, change.event.content_hash())
+            match = by_uid.pop(change.event.uid, None)
+            if match is not None:
+                t = _Seen("edited", match[1], match[2], match[1].event.content_hash())  # type: ignore[union-attr]
+                self.both_edited(_link(key, match[0], change.event), s, t)
+            elif self.push and "target" not in self.unreadable:
+                self.to_target(None, s, _Seen("deleted"))
+        if self.pull and "source" not in self.unreadable:
+            for _, change, shape in by_uid.values():
+                digest = change.event.content_hash()  # type: ignore[union-attr]
+                self.to_source(None, _Seen("deleted"), _Seen("edited", change, shape, digest))
+
+    def duplicate(self, by_uid: dict[str, tuple[str, Change, Event]], change: Change) -> bool:
+        assert change.event is not None
+        if change.event.uid not in by_uid:
+            return False
+        calendar = self.inp.target.calendar
+        self.plan.failures.append(
+            Failure(
+                change.key,
+                change.event.title,
+                calendar,
+                f"uid {change.event.uid!r} is used by two events in '{calendar}'; "
+                "only the first is synced",
+            )
+        )
+        return True
+
+    # -- writing ----------------------------------------------------------------------
+
+    def to_target(self, m: Mapping | None, s: _Seen, t: _Seen) -> None:
+        """Make the target show the source: update, create (again), or delete."""
+        inp = self.inp
+        if s.shape is None:  # the source deleted it
+            assert m is not None
+            op = WriteOp(
+                "delete", key=m.target_key, etag=_etag(t, m.target_etag), notify=inp.notify
+            )
+            self.add(op, m, "target", m.target_uid)
+            return
+        assert s.change is not None and s.change.event is not None
+        uid = m.target_uid if m else s.change.event.uid
+        seen = t.change.event.attendees if t.change and t.change.event else ()
+        final = inp.finish(s.shape, seen).with_uid(uid)
+        link = Mapping(
+            s.change.key,
+            "",
+            uid,
+            s.shape.content_hash(),
+            None,
+            _ends(s.shape),
+            s.change.key,
+            source_etag=s.change.etag,
+            target_hash=final.content_hash(),
+        )
+        if m is not None and t.standing != "deleted":
+            op = WriteOp(
+                "update", m.target_key, final, _etag(t, m.target_etag), inp.notify, inp.pair
+            )
+        else:
+            op = WriteOp("create", event=final, notify=inp.notify, pair=inp.pair)
+        self.add(op, m, "target", uid, link)
+
+    def to_source(self, m: Mapping | None, s: _Seen, t: _Seen) -> None:
+        """Make the source show the target: update, create (again), or delete."""
+        if t.shape is None:  # the target deleted it
+            assert m is not None
+            op = WriteOp("delete", key=m.source_key, etag=_etag(s, m.source_etag))
+            self.add(op, m, "source", m.target_uid)
+            return
+        assert t.change is not None and t.change.event is not None
+        uid = m.target_uid if m else t.change.event.uid
+        final = self.inp.admit(t.change.event).with_uid(uid)
+        link = Mapping(
+            "",
+            t.change.key,
+            uid,
+            t.shape.content_hash(),
+            t.change.etag,
+            _ends(t.shape),
+            "",
+            target_hash=t.digest,
+        )
+        if m is not None and s.standing != "deleted":
+            op = WriteOp("update", m.source_key, final, _etag(s, m.source_etag), pair=self.inp.pair)
+        else:
+            op = WriteOp("create", event=final, pair=self.inp.pair)
+        self.add(op, m, "source", uid, link)
+
+    def add(
+        self, op: WriteOp, m: Mapping | None, side: Side, uid: str, link: Mapping | None = None
+    ) -> None:
+        title = op.event.title if op.event else uid
+        key = m.source_key if m else ""
+        self.plan.ops.append(PlannedOp(op, key, key, title, side=side, link=link, adopted=False))
+
+    def remember(
+        self, m: Mapping, s: _Seen, t: _Seen, *, source: bool = True, target: bool = True
+    ) -> None:
+        """No write: record the versions the sides show now (those not left for later)."""
+        if source and s.change is not None and s.shape is not None:
+            m = replace(m, source_hash=s.shape.content_hash(), source_etag=s.change.etag)
+        if target and t.change is not None:
+            m = replace(m, target_etag=t.change.etag, target_hash=t.digest)
+        self.plan.records.append(m)
+        self.plan.unchanged += 1
+
+
+def _link(source_key: str, target_key: str, event: Event) -> Mapping:
+    """A link for two unlinked events of one uid: no known versions, so both count as edited."""
+    return Mapping(source_key, target_key, event.uid, "", None, _ends(event), source_key)
+
+
+def _etag(seen: _Seen, stored: str | None) -> str | None:
+    return seen.change.etag if seen.change is not None else stored
+
+
+def _ends(event: Event) -> str:
+    if event.recurring:
+        return FOREVER
+    return as_utc(event.end).isoformat(timespec="seconds")
