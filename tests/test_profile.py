@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Literal
 
 import pytest
@@ -58,11 +57,6 @@ class ProbePlugin:
     def syncfw_register_drivers(self, register):
         register(ProbeDriver)
         register(PlainDriver)
-
-    @hookimpl
-    def syncfw_register_policies(self, register):
-        for name in ("master-push", "open-pull-close-push", "two-way"):
-            register(SimpleNamespace(name=name))
 
 
 @pytest.fixture
@@ -139,8 +133,7 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
           - name: two
             source: a
             target: b
-            policy: two-way
-            conflict: newest-wins
+            policy: master-push
             window: {past_days: 0, future_days: 30}
             recurrence: {mode: series, horizon_days: 30}
             attendees:
@@ -152,6 +145,11 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
             transforms: [busy-only, {prefix-title: "[Job] "}]
             interval_minutes: 5
             safety: {max_delete_share: 1, min_deletes: 0}
+          - name: back
+            source: b
+            target: a
+            policy: two-way
+            conflict: newest-wins
     """)
     assert profile.state_path == Path("/var/lib/syncfw/state.db")
     b = profile.calendars["b"].options
@@ -162,7 +160,8 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
         Person("Bob", "bob@example.com"),
     )
     pair = profile.pairs[0]
-    assert (pair.policy, pair.conflict, pair.interval_minutes) == ("two-way", "newest-wins", 5)
+    assert (pair.policy, pair.interval_minutes) == ("master-push", 5)
+    assert (profile.pairs[1].policy, profile.pairs[1].conflict) == ("two-way", "newest-wins")
     assert (pair.window.past_days, pair.window.future_days) == (0, 30)
     assert (pair.recurrence.mode, pair.recurrence.horizon_days) == ("series", 30)
     assert (pair.attendees.fan_out, pair.attendees.notify) == ("copy", "external")
@@ -171,6 +170,16 @@ def test_every_key_is_read(load, tmp_path: Path) -> None:
     assert pair.filters == [{"type": ["appointment"]}, {"category": "work"}]
     assert pair.transforms == ["busy-only", {"prefix-title": "[Job] "}]
     assert (pair.safety.max_delete_share, pair.safety.min_deletes) == (1.0, 0)
+
+
+def test_a_two_way_pair_refuses_what_it_cannot_undo(load) -> None:
+    text = GOOD + "    policy: two-way\n    transforms: [busy-only]\n"
+    text += "    attendees: {fan_out: copy, calendar: {driver: probe, path: 'p/{local}.ics'}}\n"
+    errors = str(error_of(load, text))
+    assert ":11: pairs[0].transforms: a two-way pair cannot have transforms" in errors
+    assert ":12: pairs[0].attendees.fan_out: a two-way pair cannot fan out" in errors
+    conflict = error_of(load, GOOD + "    conflict: target-wins\n")
+    assert "pairs[0].conflict: a master-push pair has no conflicts to settle" in str(conflict)
 
 
 def test_the_builtin_drivers_validate_their_options(tmp_path: Path) -> None:

@@ -30,8 +30,10 @@ from .errors import (
 from .hookspecs import hookimpl
 from .model import Attendee, Change, Event, Person, Window
 from .plugins import Plugins
+from .policies import Phase
 from .profile import Profile, load_profile
 from .report import AppliedChange, Failure, PairReport, RunReport
+from .session import Session, SessionError, session
 from .state import State
 
 __all__ = [
@@ -61,6 +63,8 @@ __all__ = [
     "RateLimited",
     "RunReport",
     "SafetyStop",
+    "Session",
+    "SessionError",
     "State",
     "StateError",
     "SyncfwError",
@@ -70,6 +74,7 @@ __all__ = [
     "hookimpl",
     "load_profile",
     "run",
+    "session",
 ]
 
 __version__ = "0.1.0"
@@ -82,6 +87,7 @@ def run(
     dry_run: bool = False,
     force: bool = False,
     plugins: Plugins | None = None,
+    phase: Phase | None = None,
 ) -> RunReport:
     """Load a profile (unless given one), sync its pairs once, and report.
 
@@ -91,4 +97,4 @@ def run(
     if not isinstance(profile, Profile):
         profile = load_profile(profile, plugins)
     with Engine(profile, plugins=plugins) as engine:
-        return engine.run(pairs, dry_run=dry_run, force=force)
+        return engine.run(pairs, dry_run=dry_run, force=force, phase=phase)

@@ -33,6 +33,7 @@ from . import __version__
 from .engine import Engine
 from .errors import ProfileError, StateError, SyncfwError
 from .plugins import default_plugins
+from .policies import Phase
 from .profile import Profile, load_profile
 from .report import RunReport
 from .serve import PairRun, Scheduler
@@ -49,6 +50,12 @@ profile_argument = click.argument(
     "profile", type=click.Path(dir_okay=False, path_type=Path), metavar="PROFILE"
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+phase_option = click.option(
+    "--phase",
+    type=click.Choice(["open", "close"]),
+    help="For open-pull-close-push pairs: open pulls the remote's changes (the remote "
+    "wins), close pushes local ones. Default: both, open first.",
+)
 
 
 def _load(path: Path) -> Profile:
@@ -79,10 +86,18 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--pair", "pairs", multiple=True, metavar="NAME", help="Only this pair (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Plan and report, change nothing.")
 @click.option("--force", is_flag=True, help="Go on where a safety guard would stop.")
+@phase_option
 @json_option
-def run(profile: Path, pairs: tuple[str, ...], dry_run: bool, force: bool, as_json: bool) -> None:
+def run(
+    profile: Path,
+    pairs: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    phase: Phase | None,
+    as_json: bool,
+) -> None:
     """Sync the pairs of PROFILE once."""
-    report = _run(profile, pairs, dry_run=dry_run, force=force, as_json=as_json)
+    report = _run(profile, pairs, dry_run=dry_run, force=force, as_json=as_json, phase=phase)
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
     else:
@@ -93,19 +108,20 @@ def run(profile: Path, pairs: tuple[str, ...], dry_run: bool, force: bool, as_js
 @cli.command()
 @profile_argument
 @click.option("--pair", "pairs", multiple=True, metavar="NAME", help="Only this pair (repeatable).")
+@phase_option
 @json_option
-def plan(profile: Path, pairs: tuple[str, ...], as_json: bool) -> None:
+def plan(profile: Path, pairs: tuple[str, ...], phase: Phase | None, as_json: bool) -> None:
     """Show what a run of PROFILE would change, without changing anything."""
-    report = _run(profile, pairs, dry_run=True, force=False, as_json=as_json)
+    report = _run(profile, pairs, dry_run=True, force=False, as_json=as_json, phase=phase)
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
         sys.exit(report.exit_code)
     for pair in report.pairs:
         table = Table(title=f"{pair.name}: planned changes", title_justify="left")
-        for column in ("action", "event", "key"):
+        for column in ("action", "in", "event", "key"):
             table.add_column(column)
         for op in pair.planned:
-            table.add_row(op["action"], op["title"], op["key"])
+            table.add_row(op["action"], op["side"], op["title"], op["key"])
         if pair.planned:
             out.print(table)
     _print_report(report)
@@ -113,15 +129,23 @@ def plan(profile: Path, pairs: tuple[str, ...], as_json: bool) -> None:
 
 
 def _run(
-    path: Path, pairs: tuple[str, ...], *, dry_run: bool, force: bool, as_json: bool
+    path: Path,
+    pairs: tuple[str, ...],
+    *,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+    phase: Phase | None = None,
 ) -> RunReport:
     profile = _load(path)
     try:
         with Engine(profile) as engine, _progress(enabled=not as_json) as progress:
             if dry_run:  # writes nothing, so nothing to finish: Ctrl-C just aborts
-                return engine.run(pairs or None, dry_run=True, force=force, progress=progress)
+                return engine.run(
+                    pairs or None, dry_run=True, force=force, progress=progress, phase=phase
+                )
             with _stop_on_signals(engine.request_stop) as received:
-                report = engine.run(pairs or None, force=force, progress=progress)
+                report = engine.run(pairs or None, force=force, progress=progress, phase=phase)
             if received:
                 err.print(
                     f"[yellow]stopped:[/] {received[0]}: the run ended after the changes in "

@@ -306,6 +306,21 @@ class _Loader:
             self.error(
                 (*loc, "policy"), f"unknown policy {policy!r}", f"policies: {', '.join(policies)}"
             )
+        elif getattr(self.plugins.policies().get(str(policy)), "two_sided", False):
+            self.check_two_sided(spec, loc, str(policy))
+        elif "conflict" in spec:
+            hint = "conflict: applies to two-way pairs (policy: two-way)"
+            self.error((*loc, "conflict"), "a master-push pair has no conflicts to settle", hint)
+
+    def check_two_sided(self, spec: dict[str, Any], loc: Loc, policy: str) -> None:
+        """Pairs that write back into the source: nothing that cannot be undone on the way back."""
+        if spec.get("transforms"):
+            hint = "transforms could not be undone on the way back; remove them or use master-push"
+            self.error((*loc, "transforms"), f"a {policy} pair cannot have transforms", hint)
+        attendees = spec.get("attendees")
+        if isinstance(attendees, dict) and attendees.get("fan_out") == "copy":
+            hint = "use fan_out: invite, or a master-push pair for the persons' copies"
+            self.error((*loc, "attendees", "fan_out"), f"a {policy} pair cannot fan out", hint)
 
 
 def _supported() -> str:
