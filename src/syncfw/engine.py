@@ -42,7 +42,7 @@ from .fanout import NOTHING, Nothing
 from .locks import PairLock
 from .model import Window
 from .plugins import Plugins, default_plugins
-from .policies import Phase, PlanInput, Policy, SideRead
+from .policies import Phase, PlanInput, Policy, Side, SideRead
 from .report import PairReport, RunReport
 from .state import State
 from .two_way import OpenPullClosePush
@@ -370,6 +370,7 @@ class Engine:
             pair.config.conflict,
             phase,
             pipeline.admitter(pair.config),
+            _keeping_overrides(pair),
         )
         with clock("plan"), _no_gc_pauses():
             plan = policy.plan(inp)
@@ -438,6 +439,16 @@ def _merge_retry(report: PairReport, again: PairReport) -> None:
     report.full_read = report.full_read or again.full_read
     for phase, seconds in again.seconds.items():
         report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
+
+
+def _keeping_overrides(pair: _PairRun) -> frozenset[Side]:
+    """The sides that store a series' changed instances (two-sided pairs write both)."""
+    sides: list[Side] = []
+    if pair.source.capabilities.native_recurrence:
+        sides.append("source")
+    if pair.target.capabilities.native_recurrence:
+        sides.append("target")
+    return frozenset(sides)
 
 
 def _merge_phase(report: PairReport, part: PairReport) -> None:

@@ -153,6 +153,8 @@ def _component(event: Event, uid: str, zone: ZoneInfo | None) -> icalendar.Event
     vevent = icalendar.Event()
     vevent.add("UID", uid)
     vevent.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
+    if event.modified is not None:  # kept, so `conflict: newest-wins` compares real edits
+        vevent.add("LAST-MODIFIED", event.modified.astimezone(UTC).replace(microsecond=0))
     if event.recurrence_id is not None:
         vevent.add("RECURRENCE-ID", _moment(event.recurrence_id, zone))
     vevent.add("SUMMARY", event.title)
@@ -309,7 +311,19 @@ def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Ev
         if "RECURRENCE-ID" in vevent
         else None,
         overrides=overrides,
+        modified=_modified(vevent),
     )
+
+
+def _modified(vevent: Component) -> datetime | None:
+    """LAST-MODIFIED as an aware datetime; a malformed one is as good as none."""
+    try:
+        value = vevent.decoded("LAST-MODIFIED")
+    except (KeyError, ValueError):
+        return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _all(vevent: Component, name: str) -> list[Any]:

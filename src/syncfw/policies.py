@@ -85,6 +85,7 @@ class PlanInput:
     conflict: Conflict = "source-wins"
     phase: Phase | None = None  # open-pull-close-push: which half of the session; None = both
     admit: Admit = admit_as_is
+    keeps_overrides: frozenset[Side] = frozenset(("source", "target"))  # native recurrence
 
 
 @dataclass(frozen=True, slots=True)

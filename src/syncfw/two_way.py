@@ -358,6 +358,18 @@ class _Planner:
     def add(
         self, op: WriteOp, m: Mapping | None, side: Side, uid: str, link: Mapping | None = None
     ) -> None:
+        if op.event is not None and op.event.overrides and side not in self.inp.keeps_overrides:
+            calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
+            self.plan.failures.append(
+                Failure(
+                    m.source_key if m else uid,
+                    op.event.title,
+                    calendar,
+                    f"the series has changed instances, which '{calendar}' cannot store; "
+                    "it is left out (writing it would lose them)",
+                )
+            )
+            return
         title = op.event.title if op.event else uid
         key = m.source_key if m else ""
         self.plan.ops.append(PlannedOp(op, key, key, title, side=side, link=link, adopted=False))

@@ -216,7 +216,16 @@ def from_google(
         recurrence_id=parse_when(original)[0] if original else None,
         overrides=tuple(overrides),
         extra={"google_id": item.get("id"), "html_link": item.get("htmlLink")},
+        modified=_updated(item),
     )
+
+
+def _updated(item: Mapping[str, Any]) -> datetime | None:
+    """The resource's ``updated`` time (RFC 3339), for ``conflict: newest-wins``."""
+    try:
+        return datetime.fromisoformat(str(item["updated"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
 
 
 def parse_when(when: Mapping[str, Any]) -> tuple[datetime | date, str | None]:

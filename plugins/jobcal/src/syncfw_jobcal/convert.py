@@ -47,6 +47,7 @@ def to_event(appt: Appointment) -> Event:
         exdates=appt.exdates,
         recurrence_id=appt.recurrence_id,
         extra={"jobcal": {"version": appt.version, "updated_at": appt.updated_at}},
+        modified=appt.updated_at,
     )
 
 
