@@ -160,7 +160,9 @@ def test_open_pulls_with_the_remote_winning_and_close_pushes(write_profile, side
     assert titles(local) == {"r1": "r1 edited locally", "l1": "l1 edited remotely"}
     assert counts(syncfw.run(path, phase="open"))[:3] == (0, 0, 0)
     assert counts(syncfw.run(path, phase="close"))[:3] == (0, 1, 0)
-    assert titles(remote) == titles(local) == {"r1": "r1 edited locally", "l1": "l1 edited remotely"}
+    assert (
+        titles(remote) == titles(local) == {"r1": "r1 edited locally", "l1": "l1 edited remotely"}
+    )
 
     local.remove("r1")  # a local deletion is pushed on close
     assert counts(syncfw.run(path, phase="close"))[:3] == (0, 0, 1)
@@ -187,9 +189,7 @@ def test_a_session_pulls_on_enter_and_pushes_on_exit_even_on_errors(write_profil
 
 def test_a_filtered_pair_admits_remote_events_with_its_type(write_profile, sides) -> None:
     local, remote = sides
-    path = profile(
-        write_profile, "two-way", "    filters: [{type: [appointment]}]"
-    )
+    path = profile(write_profile, "two-way", "    filters: [{type: [appointment]}]")
     local.put(event("job", "a job", categories=("appointment",)))
     local.put(event("internal", "internal", categories=("internal",)))
     remote.put(event("ext", "booked remotely"))
