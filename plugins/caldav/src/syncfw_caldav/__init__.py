@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from .driver import CaldavDriver, CaldavOptions
+from .auth import KEYRING_SERVICE
+from .driver import CaldavDriver
+from .options import CaldavOptions
 
-__all__ = ["CaldavDriver", "CaldavOptions"]
+__all__ = ["KEYRING_SERVICE", "CaldavDriver", "CaldavOptions"]
