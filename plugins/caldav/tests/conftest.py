@@ -6,72 +6,35 @@ fresh calendar on it, so tests never see each other's events.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from radicale_server import RadicaleServer
 
 from syncfw.driver import DriverContext
 from syncfw_caldav import CaldavDriver, CaldavOptions
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
+@pytest.fixture(scope="session")
+def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    """The running Radicale itself, with its log of the HTTP requests it received."""
+    pytest.importorskip("radicale", reason="pip install 'syncfw-caldav[test]'")
+    server = RadicaleServer(tmp_path_factory.mktemp("radicale"))
     try:
-        with urllib.request.urlopen(url, timeout=0.5):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means it is up
-    except OSError:
-        return False
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def radicale(radicale_server: RadicaleServer) -> str:
     """The base URL of a running Radicale (no auth: any user name is accepted)."""
-    pytest.importorskip("radicale", reason="pip install 'syncfw-caldav[test]'")
-    folder: Path = tmp_path_factory.mktemp("radicale")
-    port = _free_port()
-    log = (folder / "radicale.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "radicale",
-            "--storage-filesystem-folder", str(folder / "collections"),
-            "--auth-type", "none",
-            "--server-hosts", f"127.0.0.1:{port}",
-            "--logging-level", "warning",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 15
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Radicale did not start: {(folder / 'radicale.log').read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    return radicale_server.url
 
 
 def make_driver(url: str, calendar: str, user: str = "tester") -> CaldavDriver:
