@@ -63,8 +63,10 @@ class Applier:
         ops: list[PlannedOp],
         report: PairReport,
         progress: Progress | None,
-    ) -> None:
+    ) -> dict[str, str | None]:
+        """Write ``ops``; returns the keys written, each with its new etag (None: deleted)."""
         batch = max(1, target.capabilities.batch_size)
+        written: dict[str, str | None] = {}
         total, done = len(ops), 0
         if progress:
             progress(name, 0, total)
@@ -84,12 +86,17 @@ class Applier:
             applied = self._record(name, target.context.calendar, outcome, report, retries)
             for change in applied:
                 self.plugins.change_applied(change)
+            for planned, result in outcome:
+                if result.ok:
+                    deleted = planned.op.action == "delete"
+                    written[result.key or planned.op.key or ""] = None if deleted else result.etag
             done += len(outcome)
             if progress:
                 progress(name, done, total + len(retries))
             if error is not None:  # everything not written counts as failed
                 report.failed += total + len(retries) - done
                 raise error
+        return written
 
     def _record(
         self,

@@ -26,7 +26,7 @@ Third-party drivers subclass :class:`Driver` and register it through the
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -186,6 +186,18 @@ class Driver:
 
     def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
         raise NotImplementedError
+
+    def settle(self, cursor: Cursor, ours: Mapping[str, str | None]) -> Cursor | None:
+        """A cursor past this run's own writes, or ``None`` to keep ``cursor``.
+
+        Called after a run wrote to this calendar, with the cursor its read ended on and
+        the keys its writes left, each with the etag the write returned (``None`` for a
+        delete). A driver that can list what changed since ``cursor`` cheaply returns
+        a newer cursor when *every* change is one of these writes, so the next run does
+        not read its own writes back; anything else (a change by someone else, an etag
+        it cannot compare) must return ``None``. The default returns ``None``.
+        """
+        return None
 
     def close(self) -> None:
         """Release connections and files. Called once the engine is done."""

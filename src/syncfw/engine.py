@@ -401,15 +401,33 @@ class Engine:
         with self.state.transaction():
             self.state.put_mappings(name, plan.records)
             self.state.delete_mappings(name, plan.forget)
+        sides = (("source", pair.source, source), ("target", pair.target, target))
+        written: dict[str, dict[str, str | None]] = {}
         with clock("apply"):
-            for side, driver in (("source", pair.source), ("target", pair.target)):
+            for side, driver, _ in sides:
                 ops = [p for p in plan.ops if p.side == side]
                 if ops:
-                    self._applier.apply(name, driver, ops, report, progress)
-        if not report.failed:
-            for side, read in (("source", source), ("target", target)):
-                if side not in plan.hold_cursors:
-                    self.state.set_cursor(name, read.calendar, read.cursor, tag)
+                    written[side] = self._applier.apply(name, driver, ops, report, progress)
+        if report.failed:
+            return
+        for side, driver, read in sides:
+            if side in plan.hold_cursors:
+                continue
+            cursor = read.cursor
+            if cursor is not None and written.get(side):
+                cursor = self._settle(driver, cursor, written[side], clock)
+            self.state.set_cursor(name, read.calendar, cursor, tag)
+
+    def _settle(
+        self, driver: Driver, cursor: str, ours: dict[str, str | None], clock: _Stopwatch
+    ) -> str:
+        """The driver's cursor past this run's own writes, if it has one; else ``cursor``."""
+        try:
+            with clock("read"):
+                return driver.settle(cursor, ours) or cursor
+        except Exception as exc:  # only an optimisation: the next run reads the writes back
+            log.debug("%s: settling the cursor failed: %s", driver.context.calendar, exc)
+            return cursor
 
     def _lock(self, pair: str, dry_run: bool) -> AbstractContextManager[object]:
         if dry_run or self.state.path is None:

@@ -451,3 +451,40 @@ def test_keyring_and_password_do_not_mix() -> None:
         CaldavOptions(url="http://x/", calendar="c", username="u", password="p", keyring=True)
     with pytest.raises(ValidationError, match="needs a username"):
         CaldavOptions(url="http://x/", calendar="c", keyring=True)
+
+
+# ----------------------------------------------------------- settling past our writes
+
+
+def test_settle_moves_the_cursor_past_our_own_writes_only(
+    radicale: str, calendar_name: str, user: str
+) -> None:
+    collection = collection_of(radicale, calendar_name, user)
+    with new_driver(radicale, collection, user) as driver:
+        feed = driver.read(None, fresh_window())
+        assert list(feed) == [] and feed.cursor
+        kept, gone = make_event(title="kept"), make_event(title="to delete")
+        results = list(driver.write([WriteOp("create", event=kept), WriteOp("create", event=gone)]))
+        (deleted,) = driver.write([WriteOp("delete", key=results[1].key, etag=results[1].etag)])
+        assert deleted.ok
+        ours = {results[0].key: results[0].etag, results[1].key: None}
+        settled = driver.settle(feed.cursor, ours)
+        assert settled and settled != feed.cursor
+        assert list(driver.read(settled, fresh_window())) == []  # nothing of ours read back
+
+        (edited,) = driver.write(
+            [
+                WriteOp(
+                    "update",
+                    key=results[0].key,
+                    event=kept.replace(title="v2"),
+                    etag=results[0].etag,
+                )
+            ]
+        )
+        assert edited.ok
+        put_event(collection, user, "someone-elses.ics", "not ours")
+        assert driver.settle(settled, {results[0].key: edited.etag}) is None
+        assert driver.settle(settled, {results[0].key: '"another etag"'}) is None
+        changes = {c.key for c in driver.read(settled, fresh_window())}
+        assert changes == {results[0].key, "someone-elses.ics"}

@@ -36,12 +36,14 @@ _CS_NS = 'xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"'
 _PROPS = "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
 
 
-def sync_body(token: str | None) -> str:
-    """A sync-collection REPORT: everything (no token) or the changes since ``token``."""
+def sync_body(token: str | None, *, data: bool = True) -> str:
+    """A sync-collection REPORT: everything (no token) or the changes since ``token``;
+    without ``data`` only the etags (to tell our own writes from others' changes)."""
     token_xml = f"<D:sync-token>{escape(token)}</D:sync-token>" if token else "<D:sync-token/>"
+    props = _PROPS if data else "<D:prop><D:getetag/></D:prop>"
     return (
         f'<?xml version="1.0" encoding="utf-8"?><D:sync-collection {_NS}>{token_xml}'
-        f"<D:sync-level>1</D:sync-level>{_PROPS}</D:sync-collection>"
+        f"<D:sync-level>1</D:sync-level>{props}</D:sync-collection>"
     )
 
 
