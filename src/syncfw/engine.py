@@ -374,7 +374,8 @@ class Engine:
         )
         with clock("plan"), _no_gc_pauses():
             plan = policy.plan(inp)
-        if (plan.needs_full_source and not source.full) or (
+        # A plan may need a side in full; the plan on the fuller read may need the other.
+        while (plan.needs_full_source and not source.full) or (
             plan.needs_full_target and not target.full
         ):
             with clock("read"):

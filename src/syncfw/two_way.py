@@ -112,12 +112,20 @@ class _Planner:
         by_target = {m.target_key: m for m in maps.values()}
         source = self.side_view("source", inp.source.changes, maps.keys(), inp.source.full)
         target = self.side_view("target", inp.target.changes, by_target.keys(), inp.target.full)
-        new_source = {k: c for k, c in source.items() if k not in maps and c.event is not None}
-        new_target = {k: c for k, c in target.items() if k not in by_target and c.event is not None}
+        new_source = {
+            k: (c, self.shape_source(k, c.event))
+            for k, c in source.items()
+            if k not in maps and c.event is not None
+        }
+        new_target = {
+            k: (c, self.shape_target(c.event))
+            for k, c in target.items()
+            if k not in by_target and c.event is not None
+        }
         # Copying a new event needs the whole other side, where it may be already (same uid).
-        if self.push and new_source and not inp.target.full:
+        if self.push and not inp.target.full and _any_shaped(new_source):
             self.plan.needs_full_target = True
-        if self.pull and new_target and not inp.source.full:
+        if self.pull and not inp.source.full and _any_shaped(new_target):
             self.plan.needs_full_source = True
         if self.plan.needs_full_source or self.plan.needs_full_target:
             return self.plan
@@ -253,32 +261,40 @@ class _Planner:
             return None
         return "target" if rule == "target-wins" else "source"
 
-    def unlinked(self, new_source: dict[str, Change], new_target: dict[str, Change]) -> None:
-        """Events only one side knows: the same uid on both is one event; others are copied."""
-        by_uid: dict[str, tuple[str, Change, Event]] = {}
-        for key, change in new_target.items():
+    def unlinked(self, new_source: dict[str, _New], new_target: dict[str, _New]) -> None:
+        """Events only one side knows: the same uid on both is one event; others are copied.
+
+        A uid whose event on the other side is outside the pair (before the window,
+        filtered out) is left alone on both: a copy would clash with it.
+        """
+        by_uid: dict[str, tuple[str, Change, Event | None]] = {}
+        for key, (change, shape) in new_target.items():
             assert change.event is not None
-            shape = self.shape_target(change.event)
-            if shape is not None and not self.duplicate(by_uid, change):
-                by_uid[change.event.uid] = (key, change, shape)
-        for key, change in new_source.items():
+            if shape is None or not self.duplicate(by_uid, change):
+                by_uid.setdefault(change.event.uid, (key, change, shape))
+        outside: set[str] = set()
+        for key, (change, shape) in new_source.items():
             assert change.event is not None
-            shape = self.shape_source(key, change.event)
+            match = by_uid.pop(change.event.uid, None)
             if shape is None:
+                outside.add(change.event.uid)
                 continue
             s = _Seen("edited", change, shape, change.event.content_hash())
-            match = by_uid.pop(change.event.uid, None)
-            if match is not None:
+            if match is not None and match[2] is not None:
                 t = _Seen("edited", match[1], match[2], match[1].event.content_hash())  # type: ignore[union-attr]
                 self.both_edited(_link(key, match[0], change.event), s, t)
-            elif self.push and "target" not in self.unreadable:
+            elif match is None and self.push and "target" not in self.unreadable:
                 self.to_target(None, s, _Seen("deleted"))
         if self.pull and "source" not in self.unreadable:
-            for _, change, shape in by_uid.values():
+            for uid, (_, change, shape) in by_uid.items():
+                if shape is None or uid in outside:
+                    continue
                 digest = change.event.content_hash()  # type: ignore[union-attr]
                 self.to_source(None, _Seen("deleted"), _Seen("edited", change, shape, digest))
 
-    def duplicate(self, by_uid: dict[str, tuple[str, Change, Event]], change: Change) -> bool:
+    def duplicate(
+        self, by_uid: dict[str, tuple[str, Change, Event | None]], change: Change
+    ) -> bool:
         assert change.event is not None
         if change.event.uid not in by_uid:
             return False
@@ -384,6 +400,14 @@ class _Planner:
             m = replace(m, target_etag=t.change.etag, target_hash=t.digest)
         self.plan.records.append(m)
         self.plan.unchanged += 1
+
+
+#: A new (unlinked) event: as read, and in the source's form (None: outside the pair).
+_New = tuple[Change, Event | None]
+
+
+def _any_shaped(new: dict[str, _New]) -> bool:
+    return any(shape is not None for _, shape in new.values())
 
 
 def _link(source_key: str, target_key: str, event: Event) -> Mapping:
