@@ -337,7 +337,7 @@ class _Planner:
             source_etag=s.change.etag,
             target_hash=final.content_hash(),
         )
-        if m is not None and t.standing != "deleted":
+        if m is not None and _holds(t):
             op = WriteOp(
                 "update", m.target_key, final, _etag(t, m.target_etag), inp.notify, inp.pair
             )
@@ -365,7 +365,7 @@ class _Planner:
             "",
             target_hash=t.digest,
         )
-        if m is not None and s.standing != "deleted":
+        if m is not None and _holds(s):
             op = WriteOp("update", m.source_key, final, _etag(s, m.source_etag), pair=self.inp.pair)
         else:
             op = WriteOp("create", event=final, pair=self.inp.pair)
@@ -413,6 +413,11 @@ def _any_shaped(new: dict[str, _New]) -> bool:
 def _link(source_key: str, target_key: str, event: Event) -> Mapping:
     """A link for two unlinked events of one uid: no known versions, so both count as edited."""
     return Mapping(source_key, target_key, event.uid, "", None, _ends(event), source_key)
+
+
+def _holds(seen: _Seen) -> bool:
+    """Whether the side still has the item (maybe moved out of the pair): update, not create."""
+    return seen.standing != "deleted" or (seen.change is not None and seen.change.event is not None)
 
 
 def _etag(seen: _Seen, stored: str | None) -> str | None:
