@@ -72,9 +72,17 @@ class RadicaleServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, folder: Path, *, start_timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        start_timeout: float = 15.0,
+        users: dict[str, str] | None = None,
+    ) -> None:
+        """``users`` (name: password) makes the server check passwords; else any login goes."""
         self.folder = folder
         self.start_timeout = start_timeout
+        self.users = users
         self.port = 0
         self.log_path = folder / "radicale.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -92,11 +100,21 @@ class RadicaleServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self._log = self.log_path.open("wb")
+        auth = ["--auth-type", "none"]
+        if self.users is not None:
+            htpasswd = self.folder / "users"
+            htpasswd.write_text("".join(f"{u}:{p}\n" for u, p in self.users.items()))
+            auth = [
+                "--auth-type", "htpasswd",
+                "--auth-htpasswd-filename", str(htpasswd),
+                "--auth-htpasswd-encryption", "plain",
+                "--auth-delay", "0",
+            ]  # fmt: skip
         self._process = subprocess.Popen(
             [
                 sys.executable, "-m", "radicale",
                 "--storage-filesystem-folder", str(self.folder / "collections"),
-                "--auth-type", "none",
+                *auth,
                 "--server-hosts", f"127.0.0.1:{self.port}",
                 "--logging-level", "info",
             ],

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,7 @@ import keyring.errors
 import niquests.adapters
 import pytest
 from pydantic import ValidationError
+from radicale_server import RadicaleServer
 
 from syncfw.driver import DriverContext, WriteOp
 from syncfw.drivers.ics import file_name_for
@@ -340,45 +339,8 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 def radicale_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Radicale that checks passwords: user ``alice``, password :data:`PASSWORD`."""
     folder = tmp_path_factory.mktemp("radicale-auth")
-    (folder / "users").write_text(f"alice:{PASSWORD}\n")
-    port = _free_port()
-    with (folder / "log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "radicale",
-                "--storage-filesystem-folder", str(folder / "collections"),
-                "--auth-type", "htpasswd",
-                "--auth-htpasswd-filename", str(folder / "users"),
-                "--auth-htpasswd-encryption", "plain",
-                "--auth-delay", "0",
-                "--server-hosts", f"127.0.0.1:{port}",
-            ],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + 15
-            while not _answers(url):
-                assert process.poll() is None and time.monotonic() < deadline, "no Radicale"
-                time.sleep(0.05)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        niquests.get(url, timeout=0.5)
-    except OSError:
-        return False
-    return True
+    with RadicaleServer(folder, users={"alice": PASSWORD}) as server:
+        yield server.url
 
 
 def test_the_password_comes_from_the_keyring(
