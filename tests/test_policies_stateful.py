@@ -434,7 +434,7 @@ def test_one_uid_inside_and_outside_the_window_is_one_event(
 
 @pytest.mark.parametrize("day", [61, -8])  # after the window's end, before its start
 def test_an_edit_against_a_move_out_of_the_window(m: PolicyMachine, day: int) -> None:
-    """A move out of the window counts as a deletion; the edit wins and moves it back."""
+    """The move out of the window is an edit too: a conflict, settled without failing."""
     m.hand_put("remote", make("a", "x", 0))
     assert m.sync(None)[0] is not None  # pulled and linked
     m.hand_put("local", make("a", "x", day))

@@ -488,6 +488,7 @@ def _scope_tag(pair: _PairRun, directory: Directory) -> str:
     """What decides which events are in scope: the window, the persons, the pair's steps."""
     c = pair.config
     scope = (
+        c.policy,  # another policy compares differently: read both sides afresh
         sorted((p.email.lower(), p.name, p.sync, sorted(p.aliases)) for p in directory),
         c.filters,
         c.transforms,

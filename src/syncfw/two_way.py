@@ -17,6 +17,11 @@ deleted), never a duplicate.
   ``target-wins``, ``newest-wins`` by the events' last-modified time, or
   ``fail``: reported, both sides left as they are). An edit against a deletion
   keeps the edit: the deleted side gets the event back.
+- Scope: an event moved out of the window on one side is moved on the other too (an
+  edit); one missing from a side while the other shows it outside the window (a read
+  limited to the window, a series that ended) is left alone and unlinked. A source event
+  the filters no longer keep (its type changed) is deleted from the target; a target event
+  they no longer keep (reassigned) only loses its link: nothing is deleted from the source.
 - ``open-pull-close-push``: phase ``open`` applies the target's (remote's)
   creates, edits and deletions to the source (local), the remote winning over
   local edits; phase ``close`` pushes the source's creates, edits and deletions
@@ -33,13 +38,15 @@ from typing import ClassVar, Literal
 from .driver import WriteOp
 from .model import Change, Event, as_utc
 from .policies import Plan, PlanInput, PlannedOp, Policy, Side
+from .recurrence import expand
 from .report import Failure
 from .state import Mapping
 
 __all__ = ["OpenPullClosePush", "TwoWay"]
 
-#: How one side of a linked event stands against the state.
-Standing = Literal["same", "moved", "edited", "deleted", "unreadable"]
+#: How one side of a linked event stands against the state. ``left``: the target's event
+#: no longer passes the pair's filters (reassigned, say): the link goes, nothing is written.
+Standing = Literal["same", "moved", "edited", "deleted", "left", "unreadable"]
 
 FOREVER = "9999-12-31T00:00:00+00:00"  # a series' end, for the "past" check
 
@@ -72,6 +79,7 @@ class _Seen:
     change: Change | None = None  # as read, when the read reported it
     shape: Event | None = None  # the event in the source's form (filters, attendees)
     digest: str | None = None  # content hash of the side's own event
+    inside: bool = False  # the event shows in the window (a series: one of its instances)
 
 
 class _Planner:
@@ -87,9 +95,7 @@ class _Planner:
     # -- reading both sides ---------------------------------------------------------
 
     def shape_source(self, key: str, event: Event) -> Event | None:
-        """The source event as the pair sees it: ``None`` when filtered out or outside."""
-        if not self.inp.window.overlaps(event):
-            return None
+        """The source event as the pair sees it: ``None`` when filtered out."""
         try:
             items = list(self.inp.normalize(key, event))
         except ValueError:
@@ -99,6 +105,22 @@ class _Planner:
     def shape_target(self, event: Event) -> Event | None:
         """A target event in the source's form: admitted (given what the filters ask), shaped."""
         return self.shape_source(event.uid, self.inp.admit(event))
+
+    def inside(self, event: Event) -> bool:
+        """Whether the event shows in the window; a series, whether an instance does."""
+        window = self.inp.window
+        if not window.overlaps(event):
+            return False
+        if not event.recurring:
+            return True
+        try:
+            return bool(expand(event.uid, event, start=window.start, end=window.end))
+        except ValueError:
+            return True  # a rule we cannot read: never taken for gone
+
+    def new(self, shape: Event | None) -> Event | None:
+        """An unlinked event takes part when it passes the filters and shows in the window."""
+        return shape if shape is not None and self.inside(shape) else None
 
     def present(self, side: Side, change: Change) -> Event | None:
         assert change.event is not None
@@ -113,12 +135,12 @@ class _Planner:
         source = self.side_view("source", inp.source.changes, maps.keys(), inp.source.full)
         target = self.side_view("target", inp.target.changes, by_target.keys(), inp.target.full)
         new_source = {
-            k: (c, self.shape_source(k, c.event))
+            k: (c, self.new(self.shape_source(k, c.event)))
             for k, c in source.items()
             if k not in maps and c.event is not None
         }
         new_target = {
-            k: (c, self.shape_target(c.event))
+            k: (c, self.new(self.shape_target(c.event)))
             for k, c in target.items()
             if k not in by_target and c.event is not None
         }
@@ -167,21 +189,21 @@ class _Planner:
         if change.event is None:
             return _Seen("deleted", change)
         shape = self.present(side, change)
-        if shape is None:  # filtered out, or moved out of the window: gone from the pair
-            return _Seen("deleted", change)
-        own = change.event.content_hash()
+        if shape is None:  # filtered out: a job no longer of the type deletes its copy;
+            return _Seen("deleted" if side == "source" else "left", change)  # not the reverse
+        own, inside = change.event.content_hash(), self.inside(shape)
         etag = m.source_etag if side == "source" else m.target_etag
         if change.etag is not None and change.etag == etag:
-            return _Seen("same", change, shape, own)
+            return _Seen("same", change, shape, own, inside)
         if side == "source" or m.target_hash is None:  # (None: linked by master push before)
             same = shape.content_hash() == m.source_hash
         else:
             same = own == m.target_hash
-        return _Seen("moved" if same else "edited", change, shape, own)
+        return _Seen("moved" if same else "edited", change, shape, own, inside)
 
     def past(self, m: Mapping, s: _Seen, t: _Seen) -> bool:
         """Ended before the window and not shown in it on either side: left alone."""
-        if m.ends_at > self.past_line or s.shape is not None or t.shape is not None:
+        if m.ends_at > self.past_line or s.inside or t.inside:
             return False
         if s.standing == "deleted" or t.standing == "deleted":
             self.plan.forget.append(m.source_key)
@@ -194,7 +216,9 @@ class _Planner:
             return  # reported; decided once it reads again
         s_edit, t_edit = s.standing == "edited", t.standing == "edited"
         s_gone, t_gone = s.standing == "deleted", t.standing == "deleted"
-        if s_gone and t_gone:
+        if "left" in (s.standing, t.standing) or _aged_out(s, t) or _aged_out(t, s):
+            self.plan.forget.append(m.source_key)  # both sides stay as they are
+        elif s_gone and t_gone:
             self.plan.forget.append(m.source_key)
         elif s_edit and t_edit:
             self.both_edited(m, s, t)
@@ -413,6 +437,18 @@ def _any_shaped(new: dict[str, _New]) -> bool:
 def _link(source_key: str, target_key: str, event: Event) -> Mapping:
     """A link for two unlinked events of one uid: no known versions, so both count as edited."""
     return Mapping(source_key, target_key, event.uid, "", None, _ends(event), source_key)
+
+
+def _aged_out(gone: _Seen, other: _Seen) -> bool:
+    """Missing on one side while the other shows it outside the window: a read limited to
+    the window (a series that ended, say) is no deletion to copy."""
+    event = other.change.event if other.change is not None else None
+    return (
+        gone.standing == "deleted"
+        and gone.change is not None
+        and event is not None
+        and (not other.inside)
+    )
 
 
 def _holds(seen: _Seen) -> bool:
