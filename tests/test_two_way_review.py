@@ -198,7 +198,6 @@ class _NoRecurrencePlugin:
         register(NoRecurrence)  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="a source edit overwrites overrides it never received")
 def test_a_local_series_edit_keeps_the_remotes_moved_instance(
     write_profile: MakeProfile, local: MemoryStore, remote: MemoryStore
 ) -> None:

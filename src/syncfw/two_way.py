@@ -347,8 +347,23 @@ class _Planner:
             self.add(op, m, "target", m.target_uid)
             return
         assert s.change is not None and s.change.event is not None
+        shown = t.change.event if t.change is not None else None
+        if shown is not None and shown.overrides and "source" not in inp.keeps_overrides:
+            # The target's changed instances never reached the source: writing over them
+            # would lose them. Left for a hand to settle, and said so every run.
+            self.plan.failures.append(
+                Failure(
+                    s.change.key,
+                    s.shape.title,
+                    inp.target.calendar,
+                    f"the series has changed instances in '{inp.target.calendar}' that "
+                    f"'{inp.source.calendar}' cannot store; not overwritten. Edit the series "
+                    f"in '{inp.target.calendar}', or remove its changed instances there.",
+                )
+            )
+            return
         uid = m.target_uid if m else s.change.event.uid
-        seen = t.change.event.attendees if t.change and t.change.event else ()
+        seen = shown.attendees if shown is not None else ()
         final = inp.finish(s.shape, seen).with_uid(uid)
         link = Mapping(
             s.change.key,
