@@ -26,24 +26,7 @@ from syncfw.session import SessionError
 from .conftest import MakeProfile, event, read_ics_folder
 from .conftest import day_at as at
 from .special_drivers import ReviewDrivers
-
-
-def profile(write_profile: MakeProfile, policy: str, extra: str = "") -> Path:
-    return write_profile(
-        f"""
-        version: 1
-        calendars:
-          local: {{driver: memory, name: local}}
-          remote: {{driver: memory, name: remote}}
-        pairs:
-          - name: both
-            source: local
-            target: remote
-            policy: {policy}
-            window: {{past_days: 7, future_days: 60}}
-        {extra}
-        """
-    )
+from .test_two_way import profile
 
 
 def quiet(report: syncfw.RunReport) -> bool:
