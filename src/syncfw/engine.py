@@ -45,7 +45,6 @@ from .plugins import Plugins, default_plugins
 from .policies import Phase, PlanInput, Policy, Side, SideRead
 from .report import PairReport, RunReport
 from .state import State
-from .two_way import OpenPullClosePush
 
 if TYPE_CHECKING:
     from .profile import CalendarConfig, PairConfig, Profile
@@ -142,6 +141,10 @@ class Engine:
             self._drivers[calendar] = info.cls(config.options, context)
         return self._drivers[calendar]
 
+    def add_calendar(self, config: CalendarConfig) -> None:
+        """A calendar the profile does not list (a person's own, for fan-out by copy)."""
+        self._calendars[config.name] = config
+
     def directory(self) -> Directory:
         """The persons: from the calendar ``persons: {from: ...}`` names, or the profile's list."""
         if self._directory is None:
@@ -192,56 +195,13 @@ class Engine:
                 self.sync_pair(config, dry_run=dry_run, force=force, progress=progress, phase=phase)
             )
             if config.attendees.fan_out == "copy" and report.pairs[-1].status != "error":
-                report.pairs.extend(self._fan_out(config, dry_run, force, progress))
+                report.pairs.extend(
+                    fanout.run(self, config, dry_run=dry_run, force=force, progress=progress)
+                )
         report.finished_at = self._now()
         if not dry_run:
             self.plugins.run_finished(report)
         return report
-
-    def _fan_out(
-        self, config: PairConfig, dry_run: bool, force: bool, progress: Progress | None
-    ) -> list[PairReport]:
-        """The pairs to each person's own calendar, and the retiring of those who left."""
-        try:
-            directory = self.directory()
-            current = fanout.person_pairs(self.profile, config, directory)
-        except Exception as exc:  # a broken person source fails the fan-out, not the run
-            message = str(exc) if isinstance(exc, SyncfwError) else f"{type(exc).__name__}: {exc}"
-            log.error("%s: persons: %s", config.name, message)
-            return [PairReport(f"{config.name}{fanout.SEPARATOR}*", error=message, status="error")]
-        reports = []
-        for person in current:
-            self._calendars[person.calendar.name] = person.calendar
-            if not dry_run:
-                self.state.set_pair_person(
-                    person.config.name, person.person.name, person.person.email
-                )
-            reports.append(
-                self.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
-            )
-        stale = fanout.stale_pairs(config, current, self.state.generated_pairs())
-        if stale and not len(directory):
-            reports.append(
-                PairReport(
-                    f"{config.name}{fanout.SEPARATOR}*",
-                    stopped_by_guard=True,
-                    status="guard",
-                    error=f"the person directory is empty, so no one's calendar is synced; "
-                    f"{len(stale)} persons' calendars were left as they are. Check the "
-                    f"persons source before anything is deleted.",
-                )
-            )
-            return reports
-        for name in stale:  # persons who left: empty their calendars, forget them
-            retiring = fanout.retiring_pair(
-                self.profile, config, name, self.state.pair_person(name)
-            )
-            self._calendars[retiring.calendar.name] = retiring.calendar
-            report = self.sync_pair(retiring.config, dry_run=dry_run, force=True, progress=progress)
-            if not (dry_run or report.error or report.failed):
-                self.state.forget_pair(name)
-            reports.append(report)
-        return reports
 
     def sync_pair(
         self,
@@ -270,8 +230,8 @@ class Engine:
             if policy is None:
                 raise ProfileError(f"unknown policy {config.policy!r}", key=f"pair {config.name}")
             phases: Sequence[Phase | None] = [None]
-            if isinstance(policy, OpenPullClosePush):
-                phases = [phase] if phase else ["open", "close"]
+            if policy.phases:  # open-pull-close-push: the phase asked for, or all in order
+                phases = [phase] if phase else policy.phases
             with self._lock(config.name, dry_run):
                 for step, current in enumerate(phases):
                     part = PairReport(config.name, dry_run=dry_run) if step else report
@@ -283,17 +243,12 @@ class Engine:
                         # (the cursors did not advance), plan again, and retry once.
                         again = PairReport(config.name)
                         self._sync(
-                            pair,
-                            again,
-                            policy,
-                            current,
-                            dry_run=False,
-                            force=force,
+                            pair, again, policy, current, dry_run=False, force=force,
                             progress=progress,
-                        )
-                        _merge_retry(part, again)
+                        )  # fmt: skip
+                        part.absorb(again, retry=True)
                     if step:
-                        _merge_phase(report, part)
+                        report.absorb(part)
         except SafetyStop as exc:
             report.error, report.stopped_by_guard, status = str(exc), True, "guard"
         except PairBusy as exc:
@@ -449,17 +404,6 @@ class Engine:
             return _collect(calendar, driver, None, window)
 
 
-def _merge_retry(report: PairReport, again: PairReport) -> None:
-    """The first pass's writes plus what the retry did; the retry's view of what failed."""
-    report.created += again.created
-    report.updated += again.updated
-    report.deleted += again.deleted
-    report.unchanged, report.failed, report.failures = again.unchanged, again.failed, again.failures
-    report.full_read = report.full_read or again.full_read
-    for phase, seconds in again.seconds.items():
-        report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
-
-
 def _keeping_overrides(pair: _PairRun) -> frozenset[Side]:
     """The sides that store a series' changed instances (two-sided pairs write both)."""
     sides: list[Side] = []
@@ -468,20 +412,6 @@ def _keeping_overrides(pair: _PairRun) -> frozenset[Side]:
     if pair.target.capabilities.native_recurrence:
         sides.append("target")
     return frozenset(sides)
-
-
-def _merge_phase(report: PairReport, part: PairReport) -> None:
-    """A session's second phase (close) added to its first (open)."""
-    report.created += part.created
-    report.updated += part.updated
-    report.deleted += part.deleted
-    report.failed += part.failed
-    report.failures.extend(part.failures)
-    report.unchanged = part.unchanged
-    report.full_read = report.full_read or part.full_read
-    report.planned.extend(part.planned)
-    for phase, seconds in part.seconds.items():
-        report.seconds[phase] = round(report.seconds.get(phase, 0.0) + seconds, 6)
 
 
 def _scope_tag(pair: _PairRun, directory: Directory) -> str:

@@ -13,15 +13,32 @@ comes back empty retires no one: that is a failed read, not everyone leaving.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .attendees import Directory
 from .driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
+from .errors import SyncfwError
 from .model import Person, Window
 from .profile import CalendarConfig, PairConfig, Profile, person_calendar_options
+from .report import PairReport
 
-__all__ = ["NOTHING", "Nothing", "PersonPair", "person_pairs", "retiring_pair", "stale_pairs"]
+if TYPE_CHECKING:
+    from .engine import Engine, Progress
+
+__all__ = [
+    "NOTHING",
+    "Nothing",
+    "PersonPair",
+    "person_pairs",
+    "retiring_pair",
+    "run",
+    "stale_pairs",
+]
+
+log = logging.getLogger(__name__)
 
 SEPARATOR = ">"
 NOTHING = "(nothing)"
@@ -94,3 +111,47 @@ def retiring_pair(
     email = name[len(config.name) + len(SEPARATOR) :]
     who = Person(name=person[0], email=person[1]) if person else Person(name=email, email=email)
     return _person_pair(profile, config, who, NOTHING)
+
+
+def run(
+    engine: Engine, config: PairConfig, *, dry_run: bool, force: bool, progress: Progress | None
+) -> list[PairReport]:
+    """The pairs to each person's own calendar, and the retiring of those who left."""
+    try:
+        directory = engine.directory()
+        current = person_pairs(engine.profile, config, directory)
+    except Exception as exc:  # a broken person source fails the fan-out, not the run
+        message = str(exc) if isinstance(exc, SyncfwError) else f"{type(exc).__name__}: {exc}"
+        log.error("%s: persons: %s", config.name, message)
+        return [PairReport(f"{config.name}{SEPARATOR}*", error=message, status="error")]
+    reports = []
+    for person in current:
+        engine.add_calendar(person.calendar)
+        if not dry_run:
+            engine.state.set_pair_person(
+                person.config.name, person.person.name, person.person.email
+            )
+        reports.append(
+            engine.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
+        )
+    stale = stale_pairs(config, current, engine.state.generated_pairs())
+    if stale and not len(directory):
+        reports.append(
+            PairReport(
+                f"{config.name}{SEPARATOR}*",
+                stopped_by_guard=True,
+                status="guard",
+                error=f"the person directory is empty, so no one's calendar is synced; "
+                f"{len(stale)} persons' calendars were left as they are. Check the "
+                f"persons source before anything is deleted.",
+            )
+        )
+        return reports
+    for name in stale:  # persons who left: empty their calendars, forget them
+        retiring = retiring_pair(engine.profile, config, name, engine.state.pair_person(name))
+        engine.add_calendar(retiring.calendar)
+        report = engine.sync_pair(retiring.config, dry_run=dry_run, force=True, progress=progress)
+        if not (dry_run or report.error or report.failed):
+            engine.state.forget_pair(name)
+        reports.append(report)
+    return reports

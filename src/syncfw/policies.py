@@ -130,6 +130,8 @@ class Policy:
 
     name: ClassVar[str]
     two_sided: ClassVar[bool] = False
+    #: A policy run in phases (open, close) plans one at a time: ``PlanInput.phase``.
+    phases: ClassVar[tuple[Phase, ...]] = ()
 
     def plan(self, inp: PlanInput) -> Plan:
         raise NotImplementedError

@@ -56,6 +56,26 @@ class PairReport:
     def changed(self) -> int:
         return self.created + self.updated + self.deleted
 
+    def absorb(self, later: PairReport, *, retry: bool = False) -> None:
+        """Add a later pass over the same pair: its writes, plans and time add up.
+
+        A ``retry`` re-planned everything, so its view of what failed replaces this
+        one's; a further phase (a session's close after its open) adds its failures.
+        """
+        self.created += later.created
+        self.updated += later.updated
+        self.deleted += later.deleted
+        if retry:
+            self.failed, self.failures = later.failed, later.failures
+        else:
+            self.failed += later.failed
+            self.failures.extend(later.failures)
+        self.unchanged = later.unchanged
+        self.full_read = self.full_read or later.full_read
+        self.planned.extend(later.planned)
+        for phase, seconds in later.seconds.items():
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + seconds, 6)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

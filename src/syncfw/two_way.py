@@ -37,7 +37,7 @@ from typing import ClassVar, Literal
 
 from .driver import WriteOp
 from .model import Change, Event, as_utc
-from .policies import Plan, PlanInput, PlannedOp, Policy, Side
+from .policies import Phase, Plan, PlanInput, PlannedOp, Policy, Side
 from .recurrence import expand
 from .report import Failure
 from .state import Mapping
@@ -62,7 +62,7 @@ class TwoWay(Policy):
 class OpenPullClosePush(Policy):
     name = "open-pull-close-push"
     two_sided = True
-    phases: ClassVar[tuple[str, ...]] = ("open", "close")
+    phases: ClassVar[tuple[Phase, ...]] = ("open", "close")
 
     def plan(self, inp: PlanInput) -> Plan:
         if inp.phase is None:
