@@ -9,6 +9,7 @@ import pytest
 
 import syncfw
 from syncfw.drivers.memory import MemoryStore
+from syncfw.plugins import Plugins
 from syncfw.report import RunReport
 
 from .conftest import MakeProfile, event
@@ -197,3 +198,33 @@ def test_a_filtered_pair_admits_remote_events_with_its_type(write_profile, sides
     assert set(remote.events()) == {"job", "ext"}  # the internal entry stays local
     assert local.events()["ext"].categories == ("appointment",)
     assert counts(syncfw.run(path)) == (0, 0, 0, 2, 0)
+
+
+class _Picky:
+    """A filter plugin that cannot judge events titled "broken" (raises ValueError)."""
+
+    @syncfw.hookimpl
+    def syncfw_register_filters(self, register) -> None:
+        def build(value):
+            def keep(event):
+                if event.title == "broken":
+                    raise ValueError("cannot judge this event")
+                return True
+
+            return keep
+
+        register("picky", build)
+
+
+def test_an_event_the_pipeline_cannot_take_is_reported_not_deleted(write_profile, sides) -> None:
+    local, remote = sides
+    path = profile(write_profile, "two-way", "    filters: [{picky: on}]")
+    plugins = Plugins(extra=[_Picky()])
+    local.put(event("a", "fine"))
+    syncfw.run(path, plugins=plugins)
+    local.put(event("a", "broken"))
+    remote.put(event("b", "broken"))
+    report = syncfw.run(path, plugins=plugins)
+    assert counts(report)[:4] == (0, 0, 0, 0) and report.pairs[0].failed == 2
+    assert titles(remote) == {"a": "fine", "b": "broken"}  # nothing deleted, nothing pulled
+    assert titles(local) == {"a": "broken"}

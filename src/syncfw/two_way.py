@@ -95,11 +95,12 @@ class _Planner:
     # -- reading both sides ---------------------------------------------------------
 
     def shape_source(self, key: str, event: Event) -> Event | None:
-        """The source event as the pair sees it: ``None`` when filtered out."""
-        try:
-            items = list(self.inp.normalize(key, event))
-        except ValueError:
-            return None
+        """The source event as the pair sees it: ``None`` when filtered out.
+
+        Raises ValueError for an event the pipeline cannot take (reported, never taken
+        for deleted: see :meth:`standing` and :meth:`new`).
+        """
+        items = list(self.inp.normalize(key, event))
         return items[0][1] if items else None
 
     def shape_target(self, event: Event) -> Event | None:
@@ -118,9 +119,22 @@ class _Planner:
         except ValueError:
             return True  # a rule we cannot read: never taken for gone
 
-    def new(self, shape: Event | None) -> Event | None:
+    def new(self, side: Side, change: Change) -> Event | None:
         """An unlinked event takes part when it passes the filters and shows in the window."""
+        try:
+            shape = self.present(side, change)
+        except ValueError as exc:
+            self.unreadable_event(side, change, str(exc))
+            return None
         return shape if shape is not None and self.inside(shape) else None
+
+    def unreadable_event(self, side: Side, change: Change, message: str) -> None:
+        """Reported; and no creates into that side this run (one of its unreadable
+        items might be the very event a create would duplicate)."""
+        calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
+        title = change.event.title if change.event else change.key
+        self.plan.failures.append(Failure(change.key, title, calendar, message))
+        self.unreadable.add(side)
 
     def present(self, side: Side, change: Change) -> Event | None:
         assert change.event is not None
@@ -135,12 +149,12 @@ class _Planner:
         source = self.side_view("source", inp.source.changes, maps.keys(), inp.source.full)
         target = self.side_view("target", inp.target.changes, by_target.keys(), inp.target.full)
         new_source = {
-            k: (c, self.new(self.shape_source(k, c.event)))
+            k: (c, self.new("source", c))
             for k, c in source.items()
             if k not in maps and c.event is not None
         }
         new_target = {
-            k: (c, self.new(self.shape_target(c.event)))
+            k: (c, self.new("target", c))
             for k, c in target.items()
             if k not in by_target and c.event is not None
         }
@@ -163,18 +177,12 @@ class _Planner:
     def side_view(
         self, side: Side, changes: dict[str, Change], mapped: Iterable[str], full: bool
     ) -> dict[str, Change]:
-        """The side's reported changes, plus tombstones for linked keys a full read missed.
-
-        Unreadable items are reported once here, and stop creates into that side
-        this run (one of them might be the very event a create would duplicate).
-        """
-        calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
+        """The side's reported changes, plus tombstones for linked keys a full read missed;
+        items the driver could not read are reported once here."""
         view = dict(changes)
-        for key, change in changes.items():
+        for change in changes.values():
             if change.error is not None:
-                title = change.event.title if change.event else key
-                self.plan.failures.append(Failure(key, title, calendar, str(change.error)))
-                self.unreadable.add(side)
+                self.unreadable_event(side, change, str(change.error))
         if full:
             for key in mapped:
                 view.setdefault(key, Change(key))
@@ -188,7 +196,11 @@ class _Planner:
             return _Seen("unreadable", change)
         if change.event is None:
             return _Seen("deleted", change)
-        shape = self.present(side, change)
+        try:
+            shape = self.present(side, change)
+        except ValueError as exc:
+            self.unreadable_event(side, change, str(exc))
+            return _Seen("unreadable", change)
         if shape is None:  # filtered out: a job no longer of the type deletes its copy;
             return _Seen("deleted" if side == "source" else "left", change)  # not the reverse
         own, inside = change.event.content_hash(), self.inside(shape)
