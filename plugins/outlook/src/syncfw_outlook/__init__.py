@@ -1,4 +1,4 @@
-"""syncfw-outlook: the ``outlook`` driver, Outlook / Microsoft 365 calendars over Microsoft Graph."""
+"""syncfw-outlook: the ``outlook`` driver, for Outlook / Microsoft 365 calendars (Graph)."""
 
 from __future__ import annotations
 

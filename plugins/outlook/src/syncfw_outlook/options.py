@@ -90,9 +90,7 @@ class AppAuth(_Auth):
     @classmethod
     def _a_real_tenant(cls, tenant: str) -> str:
         if tenant in ("common", "organizations", "consumers"):
-            raise ValueError(
-                f"application access needs your tenant's id or domain, not {tenant!r}"
-            )
+            raise ValueError(f"application access needs your tenant's id or domain, not {tenant!r}")
         return tenant
 
     @field_validator("thumbprint")
