@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from syncfw import Engine, RunReport, load_profile
-from syncfw.drivers.memory import MemoryStore
+from syncfw.drivers.memory import MemoryDriver, MemoryStore
 from syncfw.model import Event
 
 from .conftest import MakeProfile
@@ -113,3 +115,29 @@ def test_a_malformed_rule_is_reported_and_nothing_is_deleted(write_profile: Make
     assert report.exit_code == 1
     assert "Stand-up" in report.pairs[0].failures[0].message
     assert len(dst.events()) == 5
+
+
+def test_a_series_the_target_cannot_store_is_written_as_single_events_with_a_note(
+    write_profile: MakeProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def series_problem(self: MemoryDriver, event: Event) -> str | None:
+        return "no BYSETPOS here" if any("BYSETPOS" in r for r in event.rrule) else None
+
+    monkeypatch.setattr(MemoryDriver, "series_problem", series_problem)
+    profile = write_profile(PROFILE.replace("MODE", "series"))
+    src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
+    src.put(weekly("Stand-up"))
+    src.put(weekly("Last Friday", "FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1").replace(uid="lastfri"))
+    with Engine(load_profile(profile), now=lambda: NOW) as engine:
+        report = engine.run()
+    (pair,) = report.pairs
+    assert report.exit_code == 0 and pair.created == 3  # the series, DTSTART, 28 March
+    assert pair.notes == ["'Last Friday' (lastfri) written as single events: no BYSETPOS here"]
+    events = list(dst.events().values())
+    assert [e.rrule for e in events if e.title == "Stand-up"] == [("FREQ=WEEKLY",)]
+    last_fridays = [e for e in events if e.title == "Last Friday"]
+    assert sorted((e.start, e.rrule) for e in last_fridays) == [
+        (datetime(2031, 3, 3, 9, tzinfo=UTC), ()),  # DTSTART counts (RFC 5545)
+        (datetime(2031, 3, 28, 9, tzinfo=UTC), ()),
+    ]
+    assert report.as_dict()["pairs"][0]["notes"] == pair.notes

@@ -245,6 +245,8 @@ def _print_report(report: RunReport) -> None:
     for pair in report.pairs:
         if not (pair.changed or pair.failed or pair.error):
             out.print(f"{pair.name}: nothing to do")
+        for note in pair.notes:
+            err.print(f"[cyan]note:[/] {pair.name}: {note}", highlight=False, markup=True)
         for failure in pair.failures:
             name = (
                 failure.key

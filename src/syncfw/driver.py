@@ -187,6 +187,16 @@ class Driver:
     def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
         raise NotImplementedError
 
+    def series_problem(self, event: Event) -> str | None:
+        """Why this calendar cannot store ``event`` as a series, or ``None`` when it can.
+
+        Asked only of drivers with ``native_recurrence``, for series a pair keeps whole
+        (``recurrence: {mode: series}``). A reason (e.g. "Graph has no BYSETPOS lists")
+        makes the engine write that series as single events up to the horizon instead,
+        and say so in the pair's report. The default stores every series.
+        """
+        return None
+
     def settle(self, cursor: Cursor, ours: Mapping[str, str | None]) -> Cursor | None:
         """A cursor past this run's own writes, or ``None`` to keep ``cursor``.
 

@@ -300,6 +300,7 @@ class Engine:
             tag = _scope_tag(pair, directory)
             target = self._read(name, pair.target, pair.window, tag, full=False)
             source = self._read(name, pair.source, pair.window, tag, full=False)
+        notes: set[str] = set()  # series the target cannot store, written as instances
         if policy.two_sided:
             normalize = pipeline.whole_events(
                 pair.config, directory=directory, plugins=self.plugins
@@ -312,6 +313,8 @@ class Engine:
                 target=pair.target.capabilities,
                 window=pair.window,
                 now=self._now(),
+                series_problem=pair.target.series_problem,
+                notes=notes,
             )
         inp = PlanInput(
             name,
@@ -342,6 +345,7 @@ class Engine:
                 plan = policy.plan(replace(inp, source=source, target=target))
         report.full_read = source.full
         report.unchanged = plan.unchanged
+        report.notes = sorted(notes)
         report.failures.extend(plan.failures)
         report.failed = len(plan.failures)
         check_guard(pair.config, plan, force)

@@ -10,7 +10,7 @@ matching ``Finish`` step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,11 @@ def normalizer(
     target: Capabilities,
     window: Window,
     now: datetime,
+    series_problem: Callable[[Event], str | None] | None = None,
+    notes: set[str] | None = None,
 ) -> Normalize:
+    """The pair's steps for one source event; ``series_problem`` (the target driver's) may
+    refuse a series, which is then expanded, with a line in ``notes`` that says why."""
     keep = build_filters(config.filters, plugins)
     transforms = build_transforms(config.transforms, plugins)
     # Whole days, like the window: an instance late on the last day does not flicker.
@@ -58,7 +62,11 @@ def normalizer(
             return ((key, shaped(event)),) if kept(event) else ()
         whole = kept(event)
         if series and all(kept(o) == whole for o in event.overrides):
-            return ((key, shaped(event)),) if whole else ()
+            problem = series_problem(event) if series_problem and whole else None
+            if problem is None:
+                return ((key, shaped(event)),) if whole else ()
+            if notes is not None:
+                notes.add(f"{event.title!r} ({key}) written as single events: {problem}")
         # Each instance on its own: a moved or retitled instance may pass where the
         # series does not, or the other way round (an instance given to someone else).
         instances = expand(key, event, start=window.start, end=until)

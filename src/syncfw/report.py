@@ -50,6 +50,9 @@ class PairReport:
     #: interrupted (a stop was requested) | error
     status: str = "ok"
     planned: list[dict[str, str]] = field(default_factory=list)  # dry runs: each op
+    #: What the run did differently from the profile's letter, and why (e.g. a series the
+    #: target cannot store, written as single events).
+    notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
     @property
@@ -73,6 +76,7 @@ class PairReport:
         self.unchanged = later.unchanged
         self.full_read = self.full_read or later.full_read
         self.planned.extend(later.planned)
+        self.notes = sorted({*self.notes, *later.notes})
         for phase, seconds in later.seconds.items():
             self.seconds[phase] = round(self.seconds.get(phase, 0.0) + seconds, 6)
 
