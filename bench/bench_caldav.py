@@ -19,11 +19,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "caldav" / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from jobcal_data import change_ten, fill  # the same appointments as bench_outlook
 from radicale_server import RadicaleServer, Request
 
 from syncfw import Engine, PairReport, load_profile
@@ -42,39 +43,6 @@ pairs:
   - {{name: jobs-to-dav, source: jobs, target: dav, policy: master-push,
      window: {{past_days: 1, future_days: 120}}}}
 """
-
-
-def fill(jobs: JobCalendar, count: int) -> list[str]:
-    """``count`` one-hour appointments over the next ~100 days, each with two invitees."""
-    people = [f"person{i}@example.com" for i in range(3)]
-    with jobs.transaction():
-        for i, email in enumerate(people):
-            jobs.add_person(f"Person {i}", email)
-        base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-        return [
-            jobs.add_appointment(
-                f"Job {i}",
-                base + timedelta(hours=i % 2400),
-                base + timedelta(hours=i % 2400 + 1),
-                location="Site",
-                persons=[people[i % 3], people[(i + 1) % 3]],
-            )
-            for i in range(count)
-        ]
-
-
-def change_ten(jobs: JobCalendar, uids: list[str]) -> None:
-    """4 edits, 3 moves, 3 deletes, spread over the calendar."""
-    step = max(1, len(uids) // 10)
-    picked = uids[::step][:10]
-    for uid in picked[:4]:
-        jobs.edit_appointment(uid, title="Edited in the job calendar")
-    for uid in picked[4:7]:
-        start = jobs.appointment(uid).start
-        assert isinstance(start, datetime)
-        jobs.move_appointment(uid, start + timedelta(hours=3))
-    for uid in picked[7:]:
-        jobs.delete_appointment(uid)
 
 
 def timed_run(profile: Path, server: RadicaleServer) -> tuple[PairReport, float, list[Request]]:

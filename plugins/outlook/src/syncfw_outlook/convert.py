@@ -32,6 +32,7 @@ __all__ = [
     "from_graph",
     "marks",
     "original_start",
+    "series_problem",
     "to_graph",
     "transaction_id",
 ]
@@ -90,13 +91,8 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
         "categories": list(event.categories),
         "attendees": [_attendee(a) for a in event.attendees],
     }
-    if event.rrule or event.rdates:
-        if event.rdates or len(event.rrule) != 1:
-            why = "RDATE" if event.rdates else f"{len(event.rrule)} RRULE lines"
-            raise recurrence.Inexpressible(f"Graph has no place for {why}")
-        body["recurrence"] = recurrence.to_graph(event.rrule[0], _local_start(event), zone_name)
-    elif not create:
-        body["recurrence"] = None
+    if event.recurring:
+        body["recurrence"] = _recurrence(event, zone_name)
     props = [{"id": UID_PROP, "value": event.uid}]
     if by:
         props.append({"id": BY_PROP, "value": by})
@@ -104,6 +100,22 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
     if create:
         body["transactionId"] = transaction_id(event)
     return body
+
+
+def series_problem(event: Event) -> str | None:
+    """Why Graph cannot store ``event`` as a series (None: it can)."""
+    try:
+        _recurrence(event, zones.zone_to_graph(event.timezone))
+    except recurrence.Inexpressible as err:
+        return f"Outlook cannot store this recurrence ({err})"
+    return None
+
+
+def _recurrence(event: Event, zone_name: str) -> dict[str, Any]:
+    if event.rdates or len(event.rrule) != 1:
+        why = "RDATE" if event.rdates else f"{len(event.rrule)} RRULE lines"
+        raise recurrence.Inexpressible(f"Graph has no place for {why}")
+    return recurrence.to_graph(event.rrule[0], _local_start(event), zone_name)
 
 
 def override_body(override: Event) -> dict[str, Any]:

@@ -37,7 +37,15 @@ from syncfw.model import Change, Event, Window, as_utc
 from syncfw.recurrence import expand
 
 from . import recurrence
-from .convert import EXPAND, from_graph, marks, original_start, override_body, to_graph
+from .convert import (
+    EXPAND,
+    from_graph,
+    marks,
+    original_start,
+    override_body,
+    series_problem,
+    to_graph,
+)
 from .options import OutlookOptions
 from .transport import READ_PREFER, Graph, Reply, Request
 
@@ -292,6 +300,9 @@ class OutlookDriver(Driver):
         return Change(key, event, _series_etag(item, exceptions, exdates))
 
     # -- write -----------------------------------------------------------------------
+
+    def series_problem(self, event: Event) -> str | None:
+        return series_problem(event)
 
     def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
         size = self.options.batch_size

@@ -1,0 +1,266 @@
+"""The Outlook example recovering from what goes wrong, each ending exactly right.
+
+Expired delta tokens (410), concurrent edits (412), throttling inside and outside
+$batch, 503s, a read that fails half-way, and a process killed with SIGKILL in the
+middle of a batch. After each, the master calendar holds the job calendar exactly and
+nothing twice (``Reflex.assert_exact``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graph_emulator import GraphEmulator
+from test_outlook_e2e import PAIR, Reflex, appointment, deltas, writes
+
+from syncfw.driver import WriteOp, WriteResult
+from syncfw_jobcal.testing import expected_items
+from syncfw_outlook import OutlookDriver
+from syncfw_outlook.transport import Graph, Reply, Request
+
+
+@pytest.fixture
+def reflex(tmp_path: Path, graph_emulator: GraphEmulator) -> Iterator[Reflex]:
+    setup = Reflex(tmp_path, graph_emulator)
+    yield setup
+    setup.close()
+
+
+def test_expired_delta_token_with_deletions_in_between(reflex: Reflex) -> None:
+    emulator = reflex.emulator
+    reflex.run()
+    gone_in_jobs, gone_in_outlook, drifted = (appointment(reflex.jobs, skip=i) for i in range(3))
+    reflex.jobs.delete_appointment(gone_in_jobs)
+    emulator.delete_event(reflex.outlook_event(gone_in_outlook)["id"])
+    emulator.edit(reflex.outlook_event(drifted)["id"], subject="Edited by hand in Outlook")
+    emulator.expire_delta_tokens()
+    emulator.reset_log()
+    report = reflex.run()
+    tokens = [r for r in emulator.requests if "/delta" in r.path and "$deltatoken" in r.query]
+    full = [r for r in emulator.requests if "/delta" in r.path and "startDateTime" in r.query]
+    assert tokens and full, "the stale token was tried (410), then everything was read"
+    assert report.deleted == 1 and report.created + report.updated == 2
+    reflex.assert_exact()  # deleted in jobs: gone; deleted/edited in Outlook: repaired
+    emulator.reset_log()
+    assert reflex.run().unchanged and writes(emulator) == 0 and deltas(emulator) == 1
+
+
+def test_event_edited_in_outlook_between_read_and_write(
+    reflex: Reflex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = reflex.emulator
+    reflex.run()
+    renamed, drifted = appointment(reflex.jobs), appointment(reflex.jobs, skip=1)
+    reflex.jobs.edit_appointment(renamed, title="Renamed in the job calendar")
+    key = reflex.outlook_event(renamed)["id"]
+    write = OutlookDriver.write
+    edits: list[str] = []
+
+    def edit_first(self: OutlookDriver, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
+        if not edits:  # someone edits in Outlook after syncfw read, before it writes
+            for uid, title in ((renamed, "Edited in Outlook"), (drifted, "Also edited")):
+                emulator.edit(reflex.outlook_event(uid)["id"], subject=title)
+                edits.append(uid)
+        results: Iterator[WriteResult] = write(self, ops)
+        return results
+
+    monkeypatch.setattr(OutlookDriver, "write", edit_first)
+    emulator.reset_log()
+    report = reflex.run()
+    patches = [r for r in emulator.requests if r.method == "PATCH" and key in r.path]
+    assert len(patches) == 2, "a 412 on the stale etag, then a write after re-reading"
+    assert patches[0].headers.get("If-Match") != patches[1].headers.get("If-Match")
+    assert report.failed == 0 and not report.failures
+    assert reflex.outlook_event(renamed)["subject"] == "Renamed in the job calendar"
+    reflex.assert_exact()  # the drift on the other event was repaired by the re-plan too
+
+
+def test_throttling_inside_batches_and_503s(reflex: Reflex) -> None:
+    emulator = reflex.emulator
+    emulator.inject(503, count=2, path="/delta", method="GET")
+    emulator.inject(429, retry_after=0.02, count=2, path="$batch")
+    emulator.inject(503, count=2, path="$batch")
+    emulator.inject(429, retry_after=0.01, count=5, in_batch=True, method="POST")
+    emulator.inject(503, count=3, in_batch=True, method="POST")
+    emulator.inject(504, count=2, in_batch=True, method="POST")
+    report = reflex.run()
+    assert report.failed == 0 and report.created > 20
+    assert all(f.count == 0 for f in emulator._faults), "every injected fault was hit"
+    posts = [r for r in emulator.requests if r.in_batch and r.method == "POST"]
+    assert len(posts) == report.created + 5 + 3 + 2, "only the refused requests were sent again"
+    reflex.assert_exact()
+    emulator.inject(429, retry_after=0.01, count=3, in_batch=True)
+    reflex.jobs.edit_appointment(appointment(reflex.jobs), title="After the burst")
+    reflex.jobs.delete_appointment(appointment(reflex.jobs, skip=1))
+    reflex.run()
+    reflex.assert_exact()
+
+
+def test_throttling_that_does_not_end_fails_the_event_not_the_others(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    reflex = Reflex(tmp_path, graph_emulator)
+    try:
+        graph_emulator.inject(429, retry_after=0.001, count=100, in_batch=True, method="POST")
+        first = reflex.run(ok=False)
+        assert first.failed > 0 and "429" in first.failures[0].message
+        assert reflex.run().failed == 0  # the next run writes what was refused
+        reflex.assert_exact()
+    finally:
+        reflex.close()
+
+
+def test_a_read_that_fails_half_way_deletes_nothing(
+    tmp_path: Path, graph_emulator: GraphEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reflex = Reflex(tmp_path, graph_emulator, page_size=5)
+    try:
+        reflex.run()
+        reflex.jobs.edit_appointment(appointment(reflex.jobs), title="Changed meanwhile")
+        graph_emulator.expire_delta_tokens()  # the next read is a full one, several pages
+        send = Graph.send
+        pages = 0
+
+        def fail_after_two_pages(self: Graph, request: Request, what: str) -> Reply:
+            nonlocal pages
+            if "delta" in request.url and "$skiptoken" in request.url:
+                pages += 1
+                if pages == 2:
+                    graph_emulator.inject(503, count=100, path="/delta")
+            return send(self, request, what)
+
+        monkeypatch.setattr(Graph, "send", fail_after_two_pages)
+        before = dict(reflex.ours())
+        failed = reflex.run(ok=False)
+        assert failed.status == "error" and "503" in (failed.error or "")
+        assert (failed.created, failed.updated, failed.deleted) == (0, 0, 0)
+        assert dict(reflex.ours()) == before, "nothing written, nothing deleted"
+        monkeypatch.undo()
+        graph_emulator._faults.clear()
+        assert reflex.run().failed == 0
+        reflex.assert_exact()
+    finally:
+        reflex.close()
+
+
+def test_the_cli_exits_non_zero_when_a_read_fails(reflex: Reflex) -> None:
+    reflex.run()
+    reflex.emulator.inject(503, count=100, path="/delta")
+    done = subprocess.run(
+        [sys.executable, "-m", "syncfw", "run", str(reflex.profile)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "503" in done.stdout + done.stderr
+
+
+# -- SIGKILL in the middle of a batch ----------------------------------------------------------
+
+KILL_PLUGIN = """
+# Loaded by SYNCFW_PLUGINS in the child process only: the outlook driver, killing its
+# process once it has yielded KILL_AT results (Graph has done the batch, syncfw has
+# not recorded it).
+import os, signal
+from syncfw_outlook import OutlookDriver
+
+AT = int(os.environ.get("KILL_AT", "0"))
+write = OutlookDriver.write
+results = 0
+
+def killing_write(self, ops):
+    global results
+    for result in write(self, ops):
+        results += 1
+        if results == AT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield result
+
+OutlookDriver.write = killing_write
+"""
+
+
+class Killable(Reflex):
+    """The example, run once by ``python -m syncfw run`` in a child process to kill."""
+
+    def __init__(self, root: Path, emulator: GraphEmulator) -> None:
+        super().__init__(root, emulator, batch_size=10)
+        self.root = root
+        (root / "killplug.py").write_text(KILL_PLUGIN)
+
+    def run_killed(self, kill_at: int = 0, kill_in_part: int = 0) -> int:
+        """Run syncfw in a child; kill it after the driver yielded ``kill_at`` results, or
+        while the emulator answers the ``kill_in_part``-th write inside a $batch."""
+        env = {
+            **os.environ,
+            "SYNCFW_PLUGINS": "killplug",
+            "KILL_AT": str(kill_at),
+            "PYTHONPATH": os.pathsep.join([str(self.root), *sys.path]),
+        }
+        command = [sys.executable, "-m", "syncfw", "run", str(self.profile), "--json"]
+        child = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        parts = 0
+
+        def watch(method: str, in_batch: bool) -> None:
+            nonlocal parts
+            if in_batch and method != "GET":
+                parts += 1
+                if parts == kill_in_part:
+                    os.kill(child.pid, signal.SIGKILL)
+
+        self.emulator.on_request = watch
+        try:
+            out, err = child.communicate(timeout=60)
+        finally:
+            self.emulator.on_request = None
+        assert child.returncode == -signal.SIGKILL, f"not killed: {out}{err}"
+        return child.returncode
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "kill_in_part"),
+    [(1, 0), (15, 0), (0, 1), (0, 23)],
+    ids=["after-1st-result", "after-15th-result", "in-1st-batch", "in-3rd-batch"],
+)
+def test_killed_in_the_middle_of_a_batch_then_a_normal_run(
+    tmp_path: Path, graph_emulator: GraphEmulator, kill_at: int, kill_in_part: int
+) -> None:
+    setup = Killable(tmp_path, graph_emulator)
+    try:
+        setup.run_killed(kill_at, kill_in_part)
+        assert 0 < len(setup.ours()) < len(expected_items(setup.jobs, PAIR)), "killed midway"
+        assert setup.run().failed == 0
+        setup.assert_exact()
+        graph_emulator.reset_log()
+        assert setup.run().failed == 0 and writes(graph_emulator) == 0
+    finally:
+        setup.close()
+
+
+def test_killed_while_changes_are_written_then_a_normal_run(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    setup = Killable(tmp_path, graph_emulator)
+    try:
+        setup.run()
+        for i in range(4):
+            setup.jobs.edit_appointment(appointment(setup.jobs, skip=i), title=f"Changed {i}")
+        for _ in range(4):
+            setup.jobs.delete_appointment(appointment(setup.jobs, skip=4))
+        setup.run_killed(kill_at=6)
+        assert setup.run().failed == 0
+        setup.assert_exact()
+    finally:
+        setup.close()
+
+
