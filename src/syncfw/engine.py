@@ -372,11 +372,32 @@ class Engine:
             return
         for side, driver, read in sides:
             if side in plan.hold_cursors:
+                self._settle_held(name, driver, read.calendar, tag, written.get(side), clock)
                 continue
             cursor = read.cursor
             if cursor is not None and written.get(side):
                 cursor = self._settle(driver, cursor, written[side], clock)
             self.state.set_cursor(name, read.calendar, cursor, tag)
+
+    def _settle_held(
+        self,
+        pair: str,
+        driver: Driver,
+        calendar: str,
+        tag: str,
+        ours: dict[str, str | None] | None,
+        clock: _Stopwatch,
+    ) -> None:
+        """A held cursor (a phase leaves that side's changes to the other phase) still moves
+        past this run's own writes when they are all that changed since it: otherwise a
+        feed that omits items made and removed after its cursor (Graph's delta) would never
+        report the removal of an event this run made."""
+        stored, stored_tag = self.state.cursor(pair, calendar)
+        if not ours or stored is None or stored_tag != tag:
+            return
+        settled = self._settle(driver, stored, ours, clock)
+        if settled != stored:
+            self.state.set_cursor(pair, calendar, settled, tag)
 
     def _settle(
         self, driver: Driver, cursor: str, ours: dict[str, str | None], clock: _Stopwatch

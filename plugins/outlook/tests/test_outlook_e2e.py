@@ -101,7 +101,9 @@ class Reflex:
 def summarize(event: Json) -> Summary:
     invited = frozenset(a["emailAddress"]["address"] for a in event.get("attendees", ()))
     if event.get("isAllDay"):
-        return summary(event["subject"], parse_date(event["start"]), parse_date(event["end"]), invited)
+        return summary(
+            event["subject"], parse_date(event["start"]), parse_date(event["end"]), invited
+        )
     start, end = parse_datetime(event["start"]), parse_datetime(event["end"])
     return summary(event["subject"], start, end, invited)
 
@@ -190,7 +192,13 @@ def test_answers_of_invited_persons_survive_a_title_change(reflex: Reflex) -> No
     answers = {a["emailAddress"]["address"]: "accepted" for a in people}
     answers[next(iter(answers))] = "declined"
     attendees = [
-        {**a, "status": {"response": answers[a["emailAddress"]["address"]], "time": "2026-01-01T00:00:00Z"}}
+        {
+            **a,
+            "status": {
+                "response": answers[a["emailAddress"]["address"]],
+                "time": "2026-01-01T00:00:00Z",
+            },
+        }
         if a["emailAddress"]["address"] in answers
         else a
         for a in event["attendees"]
@@ -215,12 +223,17 @@ def test_attendees_added_by_hand_are_removed_and_drift_is_put_back(reflex: Refle
     reflex.run()
     uid = appointment(reflex.jobs, persons=True)
     event = reflex.outlook_event(uid)
-    guest = {"emailAddress": {"address": "gatecrasher@example.org", "name": "G"}, "type": "required"}
+    guest = {
+        "emailAddress": {"address": "gatecrasher@example.org", "name": "G"},
+        "type": "required",
+    }
     reflex.emulator.edit(event["id"], attendees=[*event["attendees"], guest], subject="Hand-edited")
     report = reflex.run()
     assert report.updated == 1
     after = reflex.outlook_event(uid)
-    assert "gatecrasher@example.org" not in {a["emailAddress"]["address"] for a in after["attendees"]}
+    assert "gatecrasher@example.org" not in {
+        a["emailAddress"]["address"] for a in after["attendees"]
+    }
     reflex.assert_exact()
 
 
@@ -230,7 +243,9 @@ def test_a_newly_planned_person_is_invited_and_one_who_left_is_uninvited(reflex:
     reflex.jobs.edit_appointment(uid, persons=["sara.klein@example.com"])
     reflex.run()
     event = reflex.outlook_event(uid)
-    invited = {a["emailAddress"]["address"] for a in event["attendees"] if a.get("type") != "resource"}
+    invited = {
+        a["emailAddress"]["address"] for a in event["attendees"] if a.get("type") != "resource"
+    }
     assert invited == {"sara.klein@example.com"}
     reflex.assert_exact()
 
@@ -241,7 +256,10 @@ def test_a_newly_planned_person_is_invited_and_one_who_left_is_uninvited(reflex:
 def _foreign(emulator: GraphEmulator, calendar: str, title: str, start: datetime) -> Json:
     body = {
         "subject": title,
-        "start": {"dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "start": {
+            "dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "timeZone": "UTC",
+        },
         "end": {
             "dateTime": (start + timedelta(hours=1)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             "timeZone": "UTC",

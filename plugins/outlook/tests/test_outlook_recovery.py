@@ -103,14 +103,18 @@ def test_throttling_inside_batches_and_503s(reflex: Reflex) -> None:
     reflex.assert_exact()
 
 
-def test_throttling_that_does_not_end_fails_the_event_not_the_others(
+def test_throttling_that_does_not_end_is_reported_and_the_next_run_writes_it(
     tmp_path: Path, graph_emulator: GraphEmulator
 ) -> None:
     reflex = Reflex(tmp_path, graph_emulator)
     try:
-        graph_emulator.inject(429, retry_after=0.001, count=100, in_batch=True, method="POST")
+        graph_emulator.inject(429, retry_after=0.001, count=10**6, in_batch=True, method="POST")
         first = reflex.run(ok=False)
-        assert first.failed > 0 and "429" in first.failures[0].message
+        assert first.status == "partial" and first.created == 0
+        assert first.failed == len(expected_items(reflex.jobs, PAIR))
+        assert "429" in first.failures[0].message
+        assert reflex.ours() == {}
+        graph_emulator._faults.clear()
         assert reflex.run().failed == 0  # the next run writes what was refused
         reflex.assert_exact()
     finally:
@@ -210,19 +214,24 @@ class Killable(Reflex):
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         parts = 0
+        serve = self.emulator.handle
 
-        def watch(method: str, in_batch: bool) -> None:
+        def handle(
+            method: str, target: str, headers: dict[str, str], raw: bytes, in_batch: bool = False
+        ) -> Any:
             nonlocal parts
+            reply = serve(method, target, headers, raw, in_batch)
             if in_batch and method != "GET":
                 parts += 1
                 if parts == kill_in_part:
                     os.kill(child.pid, signal.SIGKILL)
+            return reply
 
-        self.emulator.on_request = watch
+        self.emulator.handle = handle  # type: ignore[method-assign]
         try:
             out, err = child.communicate(timeout=60)
         finally:
-            self.emulator.on_request = None
+            del self.emulator.handle
         assert child.returncode == -signal.SIGKILL, f"not killed: {out}{err}"
         return child.returncode
 
@@ -262,5 +271,3 @@ def test_killed_while_changes_are_written_then_a_normal_run(
         setup.assert_exact()
     finally:
         setup.close()
-
-

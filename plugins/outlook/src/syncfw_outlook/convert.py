@@ -2,7 +2,9 @@
 
 syncfw's uid travels in a single-value extended property of syncfw's own GUID
 namespace (:data:`UID_PROP`), next to the profile and pair that wrote it
-(:data:`BY_PROP`); Graph's ``iCalUId`` is the uid of events syncfw did not write.
+(:data:`BY_PROP`) and what Graph has no field for (:data:`EXTRA_PROP`: the organizer
+syncfw was given — Graph makes the mailbox owner the organizer — and attendee kinds
+other than resource); Graph's ``iCalUId`` is the uid of events syncfw did not write.
 Extended properties only come back when asked for with ``$expand`` (:data:`EXPAND`).
 
 Field mapping: subject/title, body (text)/description, location.displayName,
@@ -15,6 +17,7 @@ in ``Event.extra``. Recurrence goes through :mod:`.recurrence`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -41,7 +44,12 @@ __all__ = [
 NAMESPACE = "{3f0c6a52-8d7e-4b1f-9a35-5c2e7d9b1a64}"
 UID_PROP = f"String {NAMESPACE} Name syncfw_uid"
 BY_PROP = f"String {NAMESPACE} Name syncfw_by"
-EXPAND = f"singleValueExtendedProperties($filter=id eq '{UID_PROP}' or id eq '{BY_PROP}')"
+EXTRA_PROP = f"String {NAMESPACE} Name syncfw_extra"
+_PROPS = (UID_PROP, BY_PROP, EXTRA_PROP)
+EXPAND = (
+    "singleValueExtendedProperties($filter=" + " or ".join(f"id eq '{p}'" for p in _PROPS) + ")"
+)
+_PROP_IDS = frozenset(p.lower() for p in _PROPS)
 _TRANSACTIONS = uuid.UUID(NAMESPACE.strip("{}"))
 
 _RESPONSES: dict[str, Any] = {
@@ -50,6 +58,13 @@ _RESPONSES: dict[str, Any] = {
     "tentativelyAccepted": "tentative",
     "organizer": "accepted",
 }
+_TO_RESPONSE = {
+    "needs-action": "none",
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentative": "tentativelyAccepted",
+}
+_NO_TIME = "0001-01-01T00:00:00Z"
 _SENSITIVITY = {"private": "private", "confidential": "confidential", "personal": "private"}
 _TO_SENSITIVITY = {"default": "normal", "public": "normal", "private": "private"}
 
@@ -59,7 +74,7 @@ def marks(item: Mapping[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for prop in item.get("singleValueExtendedProperties") or ():
         prop_id = str(prop.get("id", ""))
-        if prop_id.lower() in (UID_PROP.lower(), BY_PROP.lower()):
+        if prop_id.lower() in _PROP_IDS:
             found[prop_id.rsplit(" ", 1)[-1]] = str(prop.get("value", ""))
     return found
 
@@ -96,6 +111,9 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
     props = [{"id": UID_PROP, "value": event.uid}]
     if by:
         props.append({"id": BY_PROP, "value": by})
+    extra = _extra(event)
+    if extra or not create:  # an update clears what an earlier write kept there
+        props.append({"id": EXTRA_PROP, "value": json.dumps(extra, ensure_ascii=False)})
     body["singleValueExtendedProperties"] = props
     if create:
         body["transactionId"] = transaction_id(event)
@@ -147,6 +165,18 @@ def _local_start(event: Event) -> datetime | date:
     return event.start
 
 
+def _extra(event: Event) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if event.organizer is not None:
+        extra["organizer"] = [event.organizer.email, event.organizer.name]
+    kinds = {a.email: a.kind for a in event.attendees if a.kind not in ("individual", "resource")}
+    if kinds:
+        extra["kinds"] = kinds
+    if len(event.rrule) == 1:  # read back as written while Graph still holds that pattern
+        extra["rrule"] = event.rrule[0]
+    return extra
+
+
 def _show_as(event: Event) -> str:
     if event.transparency == "transparent":
         return "free"
@@ -158,6 +188,9 @@ def _attendee(attendee: Attendee) -> dict[str, Any]:
     return {
         "emailAddress": {"address": attendee.email, "name": attendee.name or attendee.email},
         "type": kind or ("optional" if attendee.optional else "required"),
+        # The answer as syncfw last saw it (the target's own, merged in by the engine), so
+        # replacing the attendee list on an update does not reset anyone's answer.
+        "status": {"response": _TO_RESPONSE[attendee.response], "time": _NO_TIME},
     }
 
 
@@ -173,24 +206,34 @@ def original_start(item: Mapping[str, Any]) -> datetime:
 def from_graph(
     item: Mapping[str, Any],
     *,
-    uid: str | None = None,
+    props: Mapping[str, str] | None = None,
     overrides: Iterable[Event] = (),
     exdates: Iterable[datetime | date] = (),
 ) -> Event:
-    """The Event for a Graph event (a single instance, a series master or an exception).
+    """The Event for a Graph event (a single instance, a series master or an exception);
+    ``props`` are syncfw's extended properties of the event (see :func:`marks`), when read.
 
     Raises ValueError (or KeyError/TypeError) for a resource it cannot read.
     """
+    props = props or {}
+    uid = props.get("syncfw_uid")
+    extra = json.loads(props["syncfw_extra"]) if props.get("syncfw_extra") else {}
+    kinds: Mapping[str, str] = extra.get("kinds") or {}
     zone = _item_zone(item)
     start, end = _read_times(item, zone)
     show_as = str(item.get("showAs") or "busy")
     status = "cancelled" if item.get("isCancelled") else "confirmed"
     if show_as == "tentative" and status == "confirmed":
         status = "tentative"
-    organizer = _address(item.get("organizer"))
+    if "organizer" in extra:
+        organizer: tuple[str, str] | None = tuple(extra["organizer"])  # type: ignore[assignment]
+    elif uid:
+        organizer = None  # Graph names the mailbox owner; syncfw wrote no organizer
+    else:
+        organizer = _address(item.get("organizer"))
     rrule: tuple[str, ...] = ()
     if item.get("recurrence"):
-        rrule = (recurrence.from_graph(item["recurrence"], start),)
+        rrule = (_read_rrule(item["recurrence"], start, extra.get("rrule")),)
     all_day = not isinstance(start, datetime)
     recurrence_id: datetime | date | None = None
     if item.get("type") in ("exception", "occurrence") and item.get("originalStart"):
@@ -208,7 +251,7 @@ def from_graph(
         visibility=_SENSITIVITY.get(str(item.get("sensitivity") or ""), "default"),  # type: ignore[arg-type]
         categories=tuple(item.get("categories") or ()),
         organizer=Attendee(organizer[0], organizer[1]) if organizer else None,
-        attendees=tuple(_read_attendee(a) for a in item.get("attendees") or ()),
+        attendees=tuple(_read_attendee(a, kinds) for a in item.get("attendees") or ()),
         timezone=None if all_day else getattr(zone, "key", None),
         rrule=rrule,
         exdates=tuple(sorted(exdates, key=str)),
@@ -217,6 +260,40 @@ def from_graph(
         extra={k: item[k] for k in ("isReminderOn", "showAs", "importance") if k in item},
         modified=_modified(item.get("lastModifiedDateTime")),
     )
+
+
+def _read_rrule(graph: Mapping[str, Any], start: datetime | date, written: Any) -> str:
+    """The RRULE of a Graph recurrence: the one syncfw wrote (several RRULEs say the same
+    thing; keeping the written one keeps the event's content hash) while Graph still holds
+    exactly what it was written as, else the one read from the pattern."""
+    if isinstance(written, str):
+        try:
+            zone_name = str(graph.get("range", {}).get("recurrenceTimeZone") or "UTC")
+            if _holds(graph, recurrence.to_graph(written, start, zone_name)):
+                return written
+        except ValueError:
+            pass
+    return recurrence.from_graph(graph, start)
+
+
+def _holds(graph: Mapping[str, Any], wrote: Mapping[str, Any]) -> bool:
+    """Whether every pattern and range field syncfw wrote still has that value in Graph."""
+    for part in ("pattern", "range"):
+        now = graph.get(part) or {}
+        for key, value in (wrote.get(part) or {}).items():
+            if key == "recurrenceTimeZone" or value is None:
+                continue
+            if _plain(now.get(key)) != _plain(value):
+                return False
+    return True
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return sorted(_plain(v) for v in value)
+    return value
 
 
 def _item_zone(item: Mapping[str, Any]) -> tzinfo:
@@ -238,11 +315,11 @@ def _read_times(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime | date,
     return start, max(end, start)
 
 
-def _read_attendee(item: Mapping[str, Any]) -> Attendee:
+def _read_attendee(item: Mapping[str, Any], kinds: Mapping[str, str]) -> Attendee:
     address, name = _address(item) or ("", "")
     if not address:
         raise ValueError("an attendee without an e-mail address")
-    kind = "resource" if item.get("type") == "resource" else "individual"
+    kind = kinds.get(address) or ("resource" if item.get("type") == "resource" else "individual")
     response = _RESPONSES.get(str((item.get("status") or {}).get("response")), "needs-action")
     return Attendee(address, name, kind, response, optional=item.get("type") == "optional")  # type: ignore[arg-type]
 

@@ -248,7 +248,7 @@ class OutlookDriver(Driver):
                 error=f"cannot read its syncfw marks ({marked.summary})",
             )
         try:
-            event = from_graph(item, uid=marks(marked.body).get("syncfw_uid"))
+            event = from_graph(item, props=marks(marked.body))
         except (KeyError, ValueError, TypeError) as err:
             return Change(key, etag=etag, error=f"unreadable Outlook event: {err!r}")
         return Change(key, event, etag)
@@ -281,10 +281,10 @@ class OutlookDriver(Driver):
             return Change(key, error=f"cannot read the series ({master.summary})")
         item = master.body
         try:
-            uid = marks(item).get("syncfw_uid")
+            props = marks(item)
             exceptions = [i for i in instances if i.get("type") == "exception"]
-            overrides = [from_graph(i, uid=uid) for i in exceptions]
-            series = from_graph(item, uid=uid, overrides=overrides)
+            overrides = [from_graph(i, props=props) for i in exceptions]
+            series = from_graph(item, props=props, overrides=overrides)
             present = {original_start(i) for i in instances if i.get("originalStart")}
             expected = expand(key, series.replace(overrides=()), start=window.start, end=window.end)
             exdates = [
