@@ -271,3 +271,36 @@ def test_killed_while_changes_are_written_then_a_normal_run(
         setup.assert_exact()
     finally:
         setup.close()
+
+
+def test_a_batch_whose_answer_is_lost_is_sent_again_without_duplicates(reflex: Reflex) -> None:
+    # Graph runs the first requests of the batch, then the connection drops: syncfw never
+    # sees the answer and sends the batch again; the creates' transactionIds make Graph
+    # answer with the events it already made.
+    reflex.emulator.inject(drop=True, count=1, in_batch=True, method="POST")
+    report = reflex.run()
+    assert report.failed == 0
+    posts = [r for r in reflex.emulator.requests if r.in_batch and r.method == "POST"]
+    assert len(posts) > report.created, "some creates were sent twice"
+    reflex.assert_exact()  # and none of them made a second event
+
+
+def test_a_refused_token_stops_with_what_to_do_and_never_shows_the_token(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    graph_emulator.token = "the-right-token"
+    reflex = Reflex(tmp_path, graph_emulator)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "syncfw", "run", str(reflex.profile)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        output = done.stdout + done.stderr
+        assert "401" in output and "syncfw auth outlook" in output
+        assert "test-token" not in output and "Traceback" not in output
+        assert [c.name for c in graph_emulator._mailbox(None).calendars.values()] == ["Calendar"]
+    finally:
+        reflex.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,9 @@ import pytest
 from _outlook_support import outlook_driver
 from graph_emulator import GraphEmulator
 
+from syncfw import Engine, load_profile
 from syncfw.driver import WriteOp
+from syncfw.drivers.memory import MemoryStore
 from syncfw.model import Event, Window
 from syncfw.recurrence import expand
 from syncfw_outlook import OutlookDriver
@@ -227,3 +230,38 @@ def test_a_rule_graph_cannot_express_is_refused_up_front(
 
 def _span() -> tuple[datetime, datetime]:
     return WINDOW.start, WINDOW.end
+
+
+def test_in_series_mode_a_rule_graph_cannot_express_is_expanded_with_a_note(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    profile = tmp_path / "series.yaml"
+    profile.write_text(
+        "version: 1\n"
+        "calendars:\n"
+        "  src: {driver: memory, name: outlook-series-src}\n"
+        f'  dst: {{driver: outlook, calendar: Series, endpoint: "{graph_emulator.endpoint}",'
+        " auth: {token: test-token}, backoff: 0.01}\n"
+        "pairs:\n"
+        "  - {name: push, source: src, target: dst, window: {past_days: 1, future_days: 60},"
+        " recurrence: {mode: series, horizon_days: 60}}\n"
+    )
+    now = datetime(2031, 3, 2, 12, tzinfo=UTC)
+    store = MemoryStore.named("outlook-series-src")
+    store.put(series("FREQ=WEEKLY", datetime(2031, 3, 3, 9, tzinfo=BERLIN)).replace(uid="weekly"))
+    odd = "FREQ=MONTHLY;BYDAY=MO,FR;BYSETPOS=1,-1"  # first Monday-or-Friday, and last
+    store.put(series(odd, datetime(2031, 3, 3, 9, tzinfo=BERLIN)).replace(uid="odd", title="Odd"))
+    with Engine(load_profile(profile), now=lambda: now) as engine:
+        (pair,) = engine.run().pairs
+    assert pair.status == "ok", (pair.error, pair.failures)
+    assert len(pair.notes) == 1 and "'Odd' (odd)" in pair.notes[0] and "BYSETPOS" in pair.notes[0]
+    events = list(graph_emulator.calendar("Series").events.values())
+    masters = [e for e in events if e.get("type") == "seriesMaster"]
+    assert [e["subject"] for e in masters] == ["Series"], "the weekly one stays a series"
+    odd_ones = sorted(parse_datetime(e["start"]) for e in events if e["subject"] == "Odd")
+    assert [d.date() for d in odd_ones] == [
+        date(2031, 3, 3),
+        date(2031, 3, 31),
+        date(2031, 4, 4),
+        date(2031, 4, 28),
+    ]

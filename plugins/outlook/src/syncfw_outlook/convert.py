@@ -94,7 +94,7 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
 
     Raises :class:`~.recurrence.Inexpressible` for a series Graph cannot store.
     """
-    zone_name = zones.zone_to_graph(event.timezone)
+    zone_name = _zone_name(event)
     body: dict[str, Any] = {
         "subject": event.title,
         "body": {"contentType": "text", "content": event.description},
@@ -123,7 +123,7 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
 def series_problem(event: Event) -> str | None:
     """Why Graph cannot store ``event`` as a series (None: it can)."""
     try:
-        _recurrence(event, zones.zone_to_graph(event.timezone))
+        _recurrence(event, _zone_name(event))
     except recurrence.Inexpressible as err:
         return f"Outlook cannot store this recurrence ({err})"
     return None
@@ -157,6 +157,12 @@ def _times(event: Event, zone_name: str) -> dict[str, Any]:
         "start": zones.format_datetime(event.start, zone_name),
         "end": zones.format_datetime(event.end, zone_name),
     }
+
+
+def _zone_name(event: Event) -> str:
+    """The Graph zone to write ``event`` in: its own, else its start's, else UTC."""
+    zone = event.timezone or (event.start.tzinfo if isinstance(event.start, datetime) else None)
+    return zones.zone_to_graph(zone)
 
 
 def _local_start(event: Event) -> datetime | date:
@@ -233,7 +239,8 @@ def from_graph(
         organizer = _address(item.get("organizer"))
     rrule: tuple[str, ...] = ()
     if item.get("recurrence"):
-        rrule = (_read_rrule(item["recurrence"], start, extra.get("rrule")),)
+        written = extra.get("rrule")  # kept as written while it still means the same
+        rrule = (recurrence.from_graph(item["recurrence"], start, written=written),)
     all_day = not isinstance(start, datetime)
     recurrence_id: datetime | date | None = None
     if item.get("type") in ("exception", "occurrence") and item.get("originalStart"):
@@ -260,40 +267,6 @@ def from_graph(
         extra={k: item[k] for k in ("isReminderOn", "showAs", "importance") if k in item},
         modified=_modified(item.get("lastModifiedDateTime")),
     )
-
-
-def _read_rrule(graph: Mapping[str, Any], start: datetime | date, written: Any) -> str:
-    """The RRULE of a Graph recurrence: the one syncfw wrote (several RRULEs say the same
-    thing; keeping the written one keeps the event's content hash) while Graph still holds
-    exactly what it was written as, else the one read from the pattern."""
-    if isinstance(written, str):
-        try:
-            zone_name = str(graph.get("range", {}).get("recurrenceTimeZone") or "UTC")
-            if _holds(graph, recurrence.to_graph(written, start, zone_name)):
-                return written
-        except ValueError:
-            pass
-    return recurrence.from_graph(graph, start)
-
-
-def _holds(graph: Mapping[str, Any], wrote: Mapping[str, Any]) -> bool:
-    """Whether every pattern and range field syncfw wrote still has that value in Graph."""
-    for part in ("pattern", "range"):
-        now = graph.get(part) or {}
-        for key, value in (wrote.get(part) or {}).items():
-            if key == "recurrenceTimeZone" or value is None:
-                continue
-            if _plain(now.get(key)) != _plain(value):
-                return False
-    return True
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, list):
-        return sorted(_plain(v) for v in value)
-    return value
 
 
 def _item_zone(item: Mapping[str, Any]) -> tzinfo:
