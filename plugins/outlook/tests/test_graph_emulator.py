@@ -624,3 +624,21 @@ def test_dropped_connections(graph_emulator: GraphEmulator, api: Client) -> None
     with pytest.raises(requests.ConnectionError):
         api("POST", "/$batch", json={"requests": reqs})
     assert len(graph_emulator.calendar("Calendar").events) == 1  # the work before it was done
+
+
+def test_a_day_of_month_past_the_months_end_falls_on_its_last_day(
+    graph_emulator: GraphEmulator,
+) -> None:
+    body = {
+        "subject": "Month end",
+        "start": {"dateTime": "2031-01-31T09:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2031-01-31T10:00:00", "timeZone": "UTC"},
+        "recurrence": {
+            "pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 31},
+            "range": {"type": "numbered", "startDate": "2031-01-31", "numberOfOccurrences": 4},
+        },
+    }
+    made = graph_emulator.add_event("Calendar", body)
+    found = graph_emulator.instances(made["id"], "2031-01-01T00:00:00Z", "2032-01-01T00:00:00Z")
+    days = sorted(i["start"]["dateTime"][:10] for i in found)
+    assert days == ["2031-01-31", "2031-02-28", "2031-03-31", "2031-04-30"]

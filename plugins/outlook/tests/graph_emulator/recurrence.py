@@ -124,13 +124,24 @@ def _rule(master: Json, zone: ZoneInfo) -> rrule.rrule:
         wkst = DAYS[str(pattern.get("firstDayOfWeek") or "sunday").lower()]
         return rrule.rrule(rrule.WEEKLY, byweekday=days, wkst=wkst, **kw)
     if kind == "absoluteMonthly":
-        return rrule.rrule(rrule.MONTHLY, bymonthday=int(pattern["dayOfMonth"]), **kw)
+        return rrule.rrule(rrule.MONTHLY, **_day_of_month(int(pattern["dayOfMonth"])), **kw)
     if kind == "relativeMonthly":  # "the {index} {day or any of the days} of the month"
         return rrule.rrule(rrule.MONTHLY, byweekday=days, bysetpos=index, **kw)
     month = int(pattern["month"])
     if kind == "absoluteYearly":
-        return rrule.rrule(rrule.YEARLY, bymonth=month, bymonthday=int(pattern["dayOfMonth"]), **kw)
+        return rrule.rrule(
+            rrule.YEARLY, bymonth=month, **_day_of_month(int(pattern["dayOfMonth"])), **kw
+        )
     return rrule.rrule(rrule.YEARLY, bymonth=month, byweekday=days, bysetpos=index, **kw)
+
+
+def _day_of_month(day: int) -> dict[str, Any]:
+    """A day past a month's end falls on its last day, as Outlook says when such a series is
+    made ("Some months have fewer than 31 days. For these months, the occurrence will fall
+    on the last day of the month.")."""
+    if day <= 28:
+        return {"bymonthday": day}
+    return {"bymonthday": tuple(range(28, day + 1)), "bysetpos": -1}
 
 
 def original_starts(master: Json, until: datetime) -> Iterator[datetime]:
