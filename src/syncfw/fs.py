@@ -24,22 +24,31 @@ file takes that long, so whoever made it has died."""
 _TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp\Z", re.DOTALL)
 
 
-def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
+def atomic_write(
+    path: Path, data: bytes, *, exclusive: bool = False, mode: int | None = None
+) -> bool:
     """Replace (or, ``exclusive``, create) ``path`` with ``data`` so that a crash never
     leaves a torn file: temp file in the same folder, fsync, rename, fsync the folder.
 
+    ``mode`` sets the file's permission bits (``0o600`` for secrets); None keeps those of
+    the file replaced, or gives a new file 0o666 minus the umask.
     Returns False when ``exclusive`` and the file already exists (nothing written).
     """
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"  # see _TEMP_NAME
-    # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    # Created no wider than asked (the umask only takes bits away), so a secret is never
+    # readable by others, not even between this open and the chmod below.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        with suppress(FileNotFoundError):
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            with suppress(FileNotFoundError):
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
         if exclusive:
             try:
                 os.link(tmp, path)  # unlike a rename, fails if path exists meanwhile

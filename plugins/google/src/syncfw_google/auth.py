@@ -12,8 +12,6 @@ Service accounts and static tokens need no sign-in; they are skipped.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +19,9 @@ from typing import Protocol
 
 import click
 
+from syncfw.commands import auth_group
 from syncfw.errors import AuthError, SyncfwError
+from syncfw.fs import atomic_write
 
 from .options import GoogleOptions, OAuthAuth
 
@@ -43,15 +43,7 @@ KEYRING_SERVICE = "syncfw-google"
 def save_token(path: Path, token_json: str) -> None:
     """Write ``token_json`` to ``path``, readable by the owner only, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(token_json)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, token_json.encode("utf-8"), mode=0o600)
 
 
 class TokenStore(Protocol):
@@ -198,13 +190,4 @@ def google_auth_command(profile: str, only: str | None, no_browser: bool) -> Non
 
 def register_auth_command(cli: click.Group) -> None:
     """Add ``google`` under ``syncfw auth``, creating the ``auth`` group if no plugin did."""
-    group = cli.commands.get("auth")
-    if not isinstance(group, click.Group):
-
-        @click.group("auth")
-        def auth() -> None:
-            """Sign in to calendar services (OAuth)."""
-
-        cli.add_command(auth)
-        group = auth
-    group.add_command(google_auth_command)
+    auth_group(cli).add_command(google_auth_command)
