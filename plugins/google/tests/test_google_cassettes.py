@@ -24,9 +24,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,98 +36,46 @@ from emulator import GoogleEmulator
 from syncfw.driver import DriverContext, WriteOp
 from syncfw.errors import CursorExpired, PreconditionFailed
 from syncfw.model import Event, Window
+from syncfw.testing.cassettes import (
+    LEAKS,
+    RECORDER,
+    REDACTED,
+    Scrubber,
+    cassette_leaks,
+    sent_requests,
+)
 from syncfw_google import GoogleDriver, GoogleOptions
 from syncfw_google.convert import event_id
 
 CASSETTES = Path(__file__).parent / "cassettes"
 CALENDAR = "wire-calendar@example.com"  # what the recorded calendar id is replaced by
-RECORDER = "recorder@example.com"  # what other e-mail addresses are replaced by
-REDACTED = "REDACTED"
 WINDOW = Window(datetime(2031, 1, 1, tzinfo=UTC), datetime(2032, 1, 1, tzinfo=UTC))
 ENV = "SYNCFW_GOOGLE_TEST_"
 
-# -- scrubbing -----------------------------------------------------------------------
+# -- scrubbing (the rules are syncfw.testing.cassettes', shared with the Outlook tests) ---
 
-_SECRET_FIELDS = (
-    "access_token|refresh_token|client_secret|id_token|private_key|private_key_id|assertion"
+SCRUBBER = Scrubber(
+    env_prefix=ENV,
+    calendar=CALENDAR,
+    secret_vars=("TOKEN", "EMAIL", "SUBJECT"),
+    token_hosts=frozenset({"oauth2.googleapis.com", "accounts.google.com"}),
+    request_headers=frozenset({"authorization", "cookie", "x-goog-api-key"}),
 )
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # JSON fields and form-encoded parameters that carry secrets
-    (re.compile(rf'("(?:{_SECRET_FIELDS})"\s*:\s*")(?:[^"\\]|\\.)*(")'), rf"\1{REDACTED}\2"),
-    (re.compile(rf"(\b(?:{_SECRET_FIELDS}|key)=)[^&\s\"']+"), rf"\1{REDACTED}"),
-    # Authorization headers, also those inside the parts of a batch request
-    (re.compile(r"(?im)^(authorization:[ \t]*).*$"), rf"\1{REDACTED}"),
-    (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+"), REDACTED),
-    (re.compile(r"ya29\.[\w.-]+"), REDACTED),
-    (
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-        REDACTED,
-    ),
-]
-_EMAIL = re.compile(r"[\w.+-]+(?:@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
-_KEPT_DOMAINS = frozenset({"example.com", "example.org", "syncfw.test"})
 
 
-def _recording_secrets() -> list[tuple[str, str]]:
-    """Exact values to replace: the calendar id and the accounts of a real recording."""
-    pairs: list[tuple[str, str]] = []
-    calendar = os.environ.get(ENV + "CALENDAR")
-    if calendar:
-        pairs.append((calendar, CALENDAR))
-    for name in ("TOKEN", "EMAIL", "SUBJECT"):
-        value = os.environ.get(ENV + name)
-        if value:
-            pairs.append((value, RECORDER if "@" in value else REDACTED))
+def _scrubber() -> Scrubber:
+    """:data:`SCRUBBER`, also replacing the service account's address of a recording."""
     key_file = os.environ.get(ENV + "SERVICE_ACCOUNT")
     if key_file and Path(key_file).is_file():
         client_email = json.loads(Path(key_file).read_text()).get("client_email")
         if client_email:
-            pairs.append((client_email, RECORDER))
-    quoted = [(urllib.parse.quote(v, safe=""), urllib.parse.quote(p, safe="")) for v, p in pairs]
-    return pairs + [pair for pair in quoted if pair not in pairs]
+            return replace(SCRUBBER, values=((client_email, RECORDER),))
+    return SCRUBBER
 
 
 def scrub_text(text: str) -> str:
     """``text`` with every token, key, secret and foreign e-mail address replaced."""
-    for value, placeholder in _recording_secrets():
-        text = text.replace(value, placeholder)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _EMAIL.sub(
-        lambda m: m.group(0) if m.group("domain").lower() in _KEPT_DOMAINS else RECORDER, text
-    )
-
-
-def _scrub_body(body: bytes | str | None) -> bytes | str | None:
-    if isinstance(body, bytes):
-        try:
-            return scrub_text(body.decode("utf-8")).encode("utf-8")
-        except UnicodeDecodeError:
-            return body
-    return scrub_text(body) if isinstance(body, str) else body
-
-
-def _scrub_request(request: Any) -> Any | None:
-    """Drop token exchanges (they are nothing but secrets); scrub everything else."""
-    host = urllib.parse.urlsplit(request.uri).hostname or ""
-    if host in ("oauth2.googleapis.com", "accounts.google.com") or request.path.endswith("/token"):
-        return None
-    request.uri = scrub_text(request.uri)
-    request.body = _scrub_body(request.body)
-    for name in list(request.headers):
-        if name.lower() in ("authorization", "cookie", "x-goog-api-key"):
-            request.headers[name] = REDACTED
-    return request
-
-
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in [n for n in headers if n.lower() in ("set-cookie", "www-authenticate")]:
-        del headers[name]
-    body = response.get("body", {})
-    if "string" in body:
-        body["string"] = _scrub_body(body["string"])
-    return response
+    return _scrubber().text(text)
 
 
 # -- matching ------------------------------------------------------------------------
@@ -245,14 +192,9 @@ def backend(record_mode: str) -> Iterator[Backend]:
 def vcr_config(pytestconfig: pytest.Config) -> dict[str, Any]:
     if not pytestconfig.pluginmanager.has_plugin("syncfw-google-matchers"):
         pytestconfig.pluginmanager.register(_Matchers(), "syncfw-google-matchers")
-    return {
-        "match_on": ["method", "path", "query", "if_match", "semantic_body"],
-        "filter_headers": [("authorization", REDACTED)],
-        "filter_query_parameters": [("key", REDACTED), ("access_token", REDACTED)],
-        "before_record_request": _scrub_request,
-        "before_record_response": _scrub_response,
-        "decode_compressed_response": True,
-    }
+    config = _scrubber().vcr_config(["method", "path", "query", "if_match", "semantic_body"])
+    config["filter_query_parameters"] = [("key", REDACTED), ("access_token", REDACTED)]
+    return config
 
 
 @pytest.fixture
@@ -297,13 +239,6 @@ def _delete(driver: GoogleDriver, keys: list[str]) -> None:
     _write(driver, [WriteOp("delete", key=key) for key in keys])
 
 
-def _sent(cassette: Any) -> list[Any]:
-    """The requests of this test: replayed ones in replay, recorded ones when recording."""
-    if cassette.rewound:
-        return [r for i, r in enumerate(cassette.requests) if cassette.play_counts[i]]
-    return list(cassette.requests)
-
-
 class _SmallPages:
     """The service with ``maxResults`` forced small, so paging happens with 5 events on
     Google too (the driver asks for 2500 per page)."""
@@ -331,7 +266,7 @@ def _query(request: Any) -> dict[str, str]:
 
 
 def _lists(cassette: Any) -> list[Any]:
-    return [r for r in _sent(cassette) if r.method == "GET" and r.path.endswith("/events")]
+    return [r for r in sent_requests(cassette) if r.method == "GET" and r.path.endswith("/events")]
 
 
 @pytest.mark.vcr
@@ -378,7 +313,7 @@ def test_batch_insert_with_client_chosen_ids(driver: GoogleDriver, vcr: Any) -> 
     events = [_event("batch", n) for n in range(3)]
     keys = [key for key, _ in _write(driver, [WriteOp("create", event=e) for e in events])]
     assert keys == [event_id(e.uid) for e in events]
-    batch = _sent(vcr)[0]  # then, on a reused Google calendar, 409s and adoptions
+    batch = sent_requests(vcr)[0]  # then, on a reused Google calendar, 409s and adoptions
     assert batch.method == "POST" and batch.path.endswith("/batch/calendar/v3")
     parts = normalised_body(batch)
     assert [p[1].split()[0] for p in parts] == ["POST"] * 3
@@ -394,7 +329,7 @@ def test_update_sends_if_match(driver: GoogleDriver, vcr: Any) -> None:
         driver, [WriteOp("update", key=key, event=event.replace(title="moved"), etag=etag)]
     )
     assert new_etag and new_etag != etag
-    update = [r for r in _sent(vcr) if r.method == "PUT"][-1]
+    update = [r for r in sent_requests(vcr) if r.method == "PUT"][-1]
     assert update.headers["If-Match"] == etag
     _delete(driver, [key])
 
@@ -431,16 +366,11 @@ def test_expired_sync_token_is_410_full_sync_required(
 
 # -- the cassettes themselves --------------------------------------------------------
 
-_LEAKS = re.compile(
-    r"Bearer |ya29\.|\"(?:refresh|access)_token\":\s*\"(?!REDACTED)|-----BEGIN [A-Z ]*PRIVATE KEY"
-    r"|test-token|replay-token"
-)
-
 
 def test_no_cassette_holds_a_credential() -> None:
     files = sorted(CASSETTES.rglob("*.yaml"))
     assert files, f"no cassettes under {CASSETTES}"
-    leaks = [f"{f.name}: {m.group(0)!r}" for f in files for m in _LEAKS.finditer(f.read_text())]
+    leaks = cassette_leaks(files)
     assert not leaks, f"credentials in cassettes (re-record, then check the scrubbing): {leaks}"
 
 
@@ -452,9 +382,9 @@ def test_scrubbing_covers_every_kind_of_secret() -> None:
         "https://x/y?key=AIzaSy123&access_token=ya29.z owner: jane.doe@corp.example.net"
         " attendee: ann@example.com uid: x@syncfw.test"
     )
-    assert len(_LEAKS.findall(text)) >= 3, "the leak check must see what it looks for"
+    assert len(LEAKS.findall(text)) >= 3, "the leak check must see what it looks for"
     scrubbed = scrub_text(text)
     for secret in ("ya29", "1//0gSecret", "GOCSPX", "eyJhbGci", "MIIEv", "AIzaSy", "jane.doe"):
         assert secret not in scrubbed
-    assert _LEAKS.search(scrubbed) is None
+    assert LEAKS.search(scrubbed) is None
     assert "ann@example.com" in scrubbed and "x@syncfw.test" in scrubbed
