@@ -32,13 +32,12 @@ from radicale_server import RadicaleServer
 import syncfw
 from syncfw import Plugins, hookimpl
 from syncfw.driver import WriteOp, WriteResult
-from syncfw.model import Window, as_utc
+from syncfw.model import as_utc
 from syncfw.policies import target_uid
-from syncfw.recurrence import expand
 from syncfw.report import PairReport
 from syncfw_caldav import CaldavDriver
-from syncfw_jobcal.convert import to_event
 from syncfw_jobcal.store import JobCalendar
+from syncfw_jobcal.testing import Summary, expected_items
 
 PAIR = "jobs-to-dav"
 MASTER = "Company master"  # the calendar's display name
@@ -54,7 +53,6 @@ pairs:
      window: {{past_days: 7, future_days: 90}}}}
 """
 WRITES = ("PUT", "DELETE")
-Summary = tuple[str, datetime | date, datetime | date, frozenset[str]]
 
 # Loaded through SYNCFW_PLUGINS by the run that is killed: the caldav driver, but the
 # process kills itself once the driver returned its CRASH_AT-th write result — the write
@@ -185,20 +183,7 @@ def _utc(value: datetime | date) -> datetime | date:
 
 def expected(jobs: JobCalendar) -> dict[str, Summary]:
     """What the calendar must hold, by uid: each appointment (instance) in the window."""
-    window = Window.around(datetime.now(UTC), past_days=7, future_days=90)
-    found: dict[str, Summary] = {}
-    for appt in jobs.appointments():
-        event = to_event(appt)
-        if event.rrule:
-            items = expand(appt.uid, event, start=window.start, end=window.end)
-        else:
-            items = [(appt.uid, event)] if window.overlaps(event) else []
-        invited = {a.person.email for a in appt.persons if a.person.sync}
-        invited |= {r.email for r in appt.resources if r.email}
-        for key, item in items:
-            summary = (item.title, _utc(item.start), _utc(item.end), frozenset(invited))
-            found[target_uid(PAIR, key)] = summary
-    return found
+    return expected_items(jobs, PAIR)
 
 
 class Setup:

@@ -19,20 +19,18 @@ import pytest
 from emulator import GoogleEmulator, build_service
 
 import syncfw
-from syncfw.model import Window, as_utc
+from syncfw.model import as_utc
 from syncfw.policies import target_uid
-from syncfw.recurrence import expand
 from syncfw.report import PairReport
 from syncfw_google.convert import UID_PROP, event_id, is_ours
-from syncfw_jobcal.convert import to_event
 from syncfw_jobcal.store import JobCalendar
+from syncfw_jobcal.testing import Summary, expected_items
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PAIR = "jobs-to-master"
 MASTER = "Company master"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 Json = dict[str, Any]
-Summary = tuple[str, datetime | date, datetime | date, frozenset[str]]
 
 
 def reflex_profile(root: Path, endpoint: str, **options: object) -> Path:
@@ -105,25 +103,8 @@ class Reflex:
 
 
 def expected(jobs: JobCalendar) -> dict[str, Summary]:
-    """What the master must hold: by target uid, each appointment or instance in the window."""
-    window = Window.around(datetime.now(UTC), past_days=7, future_days=90)
-    found: dict[str, Summary] = {}
-    for appt in jobs.appointments():
-        event = to_event(appt)
-        if event.rrule:
-            items = expand(appt.uid, event, start=window.start, end=window.end)
-        else:
-            items = [(appt.uid, event)] if window.overlaps(event) else []
-        invited = {a.person.email for a in appt.persons if a.person.sync}
-        invited |= {r.email for r in appt.resources if r.email}
-        for key, item in items:
-            found[target_uid(PAIR, key)] = (
-                item.title,
-                _utc(item.start),
-                _utc(item.end),
-                frozenset(invited),
-            )
-    return found
+    """What the calendar must hold, by uid: each appointment (instance) in the window."""
+    return expected_items(jobs, PAIR)
 
 
 def summarize(event: Json) -> Summary:

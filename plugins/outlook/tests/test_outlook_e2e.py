@@ -34,11 +34,11 @@ WRITES = ("POST", "PATCH", "DELETE")
 Json = dict[str, Any]
 
 
-def outlook_profile(root: Path, endpoint: str, **options: object) -> Path:
+def outlook_profile(root: Path, endpoint: str, calendar: str = MASTER, **options: object) -> Path:
     """examples/outlook.yaml in ``root`` with the master on the emulator at ``endpoint``."""
     extra = "".join(f", {key}: {value}" for key, value in options.items())
     master = (
-        f'  master: {{driver: outlook, calendar: "{MASTER}", endpoint: "{endpoint}", '
+        f'  master: {{driver: outlook, calendar: "{calendar}", endpoint: "{endpoint}", '
         f"auth: {{token: test-token}}, retries: 5, backoff: 0.01{extra}}}"
     )
     text, replaced = re.subn(r"(?m)^  master: .*$", master, (EXAMPLES / "outlook.yaml").read_text())
@@ -52,9 +52,11 @@ def outlook_profile(root: Path, endpoint: str, **options: object) -> Path:
 class Reflex:
     """The example on one emulator: the job calendar, runs, and the exactness check."""
 
-    def __init__(self, root: Path, emulator: GraphEmulator, **options: object) -> None:
+    def __init__(
+        self, root: Path, emulator: GraphEmulator, calendar: str = MASTER, **options: object
+    ) -> None:
         self.emulator = emulator
-        self.profile = outlook_profile(root, emulator.endpoint, **options)
+        self.profile = outlook_profile(root, emulator.endpoint, calendar, **options)
         self.jobs = JobCalendar.open(f"sqlite:///{root / 'outlook-data' / 'jobcal.db'}")
         self.jobs.init()
         assert self.jobs.seed_demo(date.today()) > 0
@@ -155,6 +157,21 @@ def test_first_run_creates_everything_then_a_quiet_run_sends_one_delta(reflex: R
     assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
     assert [(r.method, "delta" in r.path) for r in reflex.emulator.requests] == [("GET", True)]
     reflex.assert_exact()
+
+
+def test_a_calendar_named_by_its_id_is_looked_up_once(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    master = graph_emulator.add_calendar(MASTER)
+    reflex = Reflex(tmp_path, graph_emulator, calendar=master.id)
+    try:
+        reflex.run()
+        graph_emulator.reset_log()
+        assert reflex.run().changed == 0
+        assert [r.path.rsplit("/", 1)[-1] for r in graph_emulator.requests] == ["delta"]
+        reflex.assert_exact()
+    finally:
+        reflex.close()
 
 
 def test_updates_moves_deletes_and_new_appointments_reach_outlook(reflex: Reflex) -> None:

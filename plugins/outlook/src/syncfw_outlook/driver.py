@@ -100,7 +100,7 @@ class OutlookDriver(Driver):
             found = known.get(key)
             if not isinstance(found, str):
                 found = self._resolve_calendar(self.options.calendar)
-                if cache and found != self.options.calendar:
+                if cache:  # an id too: it cannot be told from a name without asking
                     atomic_write(cache, json.dumps({**known, key: found}, indent=1).encode())
             self._calendar_id = found
         return self._calendar_id
