@@ -8,6 +8,7 @@ clears such leftovers once they are old enough that no writer can still be using
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -15,7 +16,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["STALE_AFTER", "atomic_write", "fsync_dir", "remove_stale_temp_files"]
+__all__ = ["STALE_AFTER", "Remembered", "atomic_write", "fsync_dir", "remove_stale_temp_files"]
 
 STALE_AFTER = 600.0
 """Seconds after its last change that a temp file is taken as abandoned: no write of one
@@ -104,3 +105,42 @@ def remove_stale_temp_files(folder: Path, *, older_than: float = STALE_AFTER) ->
             continue
         removed.append(Path(entry.path))
     return removed
+
+
+class Remembered:
+    """One entry of a small JSON map beside the state file: what a lookup found.
+
+    Drivers keep here what a name resolved to (a calendar's id or URL), so a quiet run
+    does not look it up again: ``{key: value}`` in ``state_dir / filename``, written
+    atomically. Without a ``state_dir`` (a library call, a test) nothing is kept.
+    """
+
+    def __init__(self, state_dir: Path | None, filename: str, key: str) -> None:
+        self.path = state_dir / filename if state_dir is not None else None
+        self.key = key
+
+    def get(self) -> str | None:
+        found = self._read().get(self.key)
+        return found if isinstance(found, str) else None
+
+    def put(self, value: str) -> None:
+        if self.path is None:
+            return
+        known = self._read()
+        if known.get(self.key) != value:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, json.dumps({**known, self.key: value}, indent=1).encode())
+
+    def forget(self) -> None:
+        known = self._read()
+        if self.path is not None and known.pop(self.key, None) is not None:
+            atomic_write(self.path, json.dumps(known, indent=1).encode())
+
+    def _read(self) -> dict[str, object]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}

@@ -10,44 +10,21 @@ quiet run costs a single request. The driver forgets an entry whose URL answers
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from syncfw.fs import atomic_write
+from syncfw.fs import Remembered
 
 from ._http import Connection, safe_url
 
-__all__ = ["CACHE_FILE", "UrlCache", "discover"]
+__all__ = ["CACHE_FILE", "discover", "url_cache"]
 
 CACHE_FILE = "caldav-calendars.json"
 
 
-class UrlCache:
-    """``{server|user|name: calendar URL}`` in a JSON file; a no-op without a folder."""
-
-    def __init__(self, state_dir: Path | None, url: str, username: str | None, name: str) -> None:
-        self.path = state_dir / CACHE_FILE if state_dir is not None else None
-        self.key = f"{safe_url(url)}|{username or ''}|{name}"
-
-    def get(self) -> str | None:
-        found = _read_json(self.path).get(self.key) if self.path else None
-        return found if isinstance(found, str) else None
-
-    def put(self, url: str) -> None:
-        if self.path is None:
-            return
-        known = _read_json(self.path)
-        if known.get(self.key) != url:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps({**known, self.key: url}, indent=1).encode())
-
-    def forget(self) -> None:
-        if self.path is None:
-            return
-        known = _read_json(self.path)
-        if known.pop(self.key, None) is not None:
-            atomic_write(self.path, json.dumps(known, indent=1).encode())
+def url_cache(state_dir: Path | None, url: str, username: str | None, name: str) -> Remembered:
+    """Where the URL found for ``name`` on this server, for this user, is remembered."""
+    return Remembered(state_dir, CACHE_FILE, f"{safe_url(url)}|{username or ''}|{name}")
 
 
 def discover(connection: Connection, display_name: str) -> str:
@@ -63,13 +40,3 @@ def discover(connection: Connection, display_name: str) -> str:
 
     found: str = connection.call(f"finding calendar {display_name!r}", find)
     return found
-
-
-def _read_json(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

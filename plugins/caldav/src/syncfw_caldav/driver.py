@@ -52,7 +52,7 @@ from syncfw.errors import AuthError, CursorExpired, DriverError, NotFound, Preco
 from syncfw.ical import ParseProblem, event_to_ical, events_from_ical
 from syncfw.model import Change, Window
 
-from ._calendars import UrlCache, discover
+from ._calendars import discover, url_cache
 from ._ctag import PREFIX as CTAG_PREFIX
 from ._ctag import CtagCursor
 from ._dav import (
@@ -106,7 +106,7 @@ class CaldavDriver(Driver):
         self._http = Connection(
             options, context.calendar, lambda: password_for(options, context.calendar)
         )
-        self._cache = UrlCache(context.state_dir, options.url, options.username, options.calendar)
+        self._cache = url_cache(context.state_dir, options.url, options.username, options.calendar)
         self._collection: str | None = None  # the calendar's URL, ending in "/"
         self._remembered = False  # _collection came from the cache file
         self._sync_supported: bool | None = None  # learnt by sync: auto

@@ -19,11 +19,9 @@ retried in the next round, with the same backoff as single requests.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from googleapiclient.errors import HttpError
@@ -38,7 +36,7 @@ from syncfw.errors import (
     RateLimited,
     SyncfwError,
 )
-from syncfw.fs import atomic_write
+from syncfw.fs import Remembered
 from syncfw.model import Change, Event, Window
 
 from .convert import (
@@ -90,6 +88,8 @@ class GoogleDriver(Driver):
         self.batch_uri = options.base_endpoint + "batch/calendar/v3"
         self._service: Any = None
         self._calendar_id: str | None = None
+        key = f"{options.base_endpoint}|{options.calendar}"
+        self._remembered = Remembered(context.state_dir, "google-calendars.json", key)
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -111,14 +111,11 @@ class GoogleDriver(Driver):
         costs one request, not a calendar listing as well.
         """
         if self._calendar_id is None:
-            cache = self._id_cache()
-            key = f"{self.options.base_endpoint}|{self.options.calendar}"
-            known = _read_json(cache) if cache else {}
-            found = known.get(key)
-            if not isinstance(found, str):
+            found = self._remembered.get()
+            if found is None:
                 found = self._resolve_calendar(self.options.calendar)
-                if cache and found != self.options.calendar:
-                    atomic_write(cache, json.dumps({**known, key: found}, indent=1).encode())
+                if found != self.options.calendar:
+                    self._remembered.put(found)
             self._calendar_id = found
         return self._calendar_id
 
@@ -127,17 +124,8 @@ class GoogleDriver(Driver):
         marks = {"syncfw_profile": self.context.profile, "syncfw_pair": op.pair}
         return {k: v for k, v in marks.items() if v}
 
-    def _id_cache(self) -> Path | None:
-        state_dir = self.context.state_dir
-        return state_dir / "google-calendars.json" if state_dir else None
-
     def _forget_calendar_id(self) -> None:
-        cache = self._id_cache()
-        if cache is None:
-            return
-        known = _read_json(cache)
-        if known.pop(f"{self.options.base_endpoint}|{self.options.calendar}", None):
-            atomic_write(cache, json.dumps(known, indent=1).encode())
+        self._remembered.forget()
 
     def _resolve_calendar(self, wanted: str) -> str:
         if wanted == "primary" or "@" in wanted:
@@ -447,11 +435,3 @@ class GoogleDriver(Driver):
 def _replay(changes: list[Change], cursor: str | None) -> Generator[Change, None, str | None]:
     yield from changes
     return cursor
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -22,17 +22,15 @@ cancelled occurrences are written onto its occurrences after the master.
 from __future__ import annotations
 
 import hashlib
-import json
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from syncfw.driver import Capabilities, Cursor, Driver, DriverContext, Feed, WriteOp, WriteResult
 from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
-from syncfw.fs import atomic_write
+from syncfw.fs import Remembered
 from syncfw.model import Change, Event, Window, as_utc
 from syncfw.recurrence import expand
 
@@ -78,6 +76,8 @@ class OutlookDriver(Driver):
         self.capabilities = replace(type(self).capabilities, batch_size=options.batch_size)
         self.graph = Graph(options, context.calendar, context.profile)
         self._calendar_id: str | None = None
+        key = f"{options.api}|{options.mailbox}|{options.calendar}"
+        self._remembered = Remembered(context.state_dir, "outlook-calendars.json", key)
 
     def close(self) -> None:
         self.graph.close()
@@ -91,34 +91,20 @@ class OutlookDriver(Driver):
     def calendar_id(self) -> str:
         """The calendar's id; a name is looked up (and the calendar created when missing).
 
-        The id found for a name is remembered beside the state file, so a quiet run
-        costs one request, not a calendar lookup as well.
+        What the option resolved to is remembered beside the state file (an id too: it
+        cannot be told from a name without asking), so a quiet run costs one request.
         """
         if self._calendar_id is None:
-            cache, key = self._id_cache(), self._cache_key()
-            known = _read_json(cache) if cache else {}
-            found = known.get(key)
-            if not isinstance(found, str):
+            found = self._remembered.get()
+            if found is None:
                 found = self._resolve_calendar(self.options.calendar)
-                if cache:  # an id too: it cannot be told from a name without asking
-                    atomic_write(cache, json.dumps({**known, key: found}, indent=1).encode())
+                self._remembered.put(found)
             self._calendar_id = found
         return self._calendar_id
 
-    def _cache_key(self) -> str:
-        return f"{self.options.api}|{self.options.mailbox}|{self.options.calendar}"
-
-    def _id_cache(self) -> Path | None:
-        state_dir = self.context.state_dir
-        return state_dir / "outlook-calendars.json" if state_dir else None
-
     def _forget_calendar_id(self) -> None:
         self._calendar_id = None
-        cache = self._id_cache()
-        if cache is not None:
-            known = _read_json(cache)
-            if known.pop(self._cache_key(), None):
-                atomic_write(cache, json.dumps(known, indent=1).encode())
+        self._remembered.forget()
 
     def _resolve_calendar(self, wanted: str) -> str:
         """Through O365's Schedule: the calendar with this id or name, created if missing."""
@@ -477,11 +463,3 @@ def _quote(key: str) -> str:
 def _replay(changes: list[Change], cursor: str | None) -> Generator[Change, None, str | None]:
     yield from changes
     return cursor
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
