@@ -4,24 +4,21 @@ An OAuth calendar (``auth: {client_secrets, token_file | keyring: true}``) keeps
 token either in ``token_file`` (mode 0600, replaced atomically so a crash never
 leaves half a token) or in the system keyring under service ``syncfw-google`` and
 username ``"{profile stem}:{calendar name}"``. :class:`TokenStore` is that one
-choice; the sign-in command writes through it, the driver reads through it and
-saves a refreshed token back, so a run does not spend a refresh the last run
-already paid for. The token text is never printed, logged or put in an error.
+choice (:mod:`syncfw.tokens`, shared with the other plugins that sign in); the
+sign-in command writes through it, the driver reads through it and saves a
+refreshed token back, so a run does not spend a refresh the last run already paid
+for. The token text is never printed, logged or put in an error.
 Service accounts and static tokens need no sign-in; they are skipped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
-from typing import Protocol
-
 import click
 
+from syncfw import tokens
 from syncfw.commands import auth_group
 from syncfw.errors import AuthError, SyncfwError
-from syncfw.fs import atomic_write
+from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
 from .options import GoogleOptions, OAuthAuth
 
@@ -33,113 +30,22 @@ __all__ = [
     "google_auth_command",
     "keyring_username",
     "register_auth_command",
-    "save_token",
     "token_store",
 ]
 
 KEYRING_SERVICE = "syncfw-google"
 
 
-def save_token(path: Path, token_json: str) -> None:
-    """Write ``token_json`` to ``path``, readable by the owner only, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, token_json.encode("utf-8"), mode=0o600)
-
-
-class TokenStore(Protocol):
-    """One calendar's OAuth token (Google's authorized-user JSON), wherever it is kept."""
-
-    @property
-    def where(self) -> str:
-        """Where the token is, for messages (never the token itself)."""
-        ...
-
-    def load(self) -> str | None:
-        """The token JSON, or None when none was stored yet."""
-        ...
-
-    def save(self, token_json: str) -> None:
-        """Store ``token_json``, replacing what was there."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class FileTokenStore:
-    """A token file, private to its owner (0600) and replaced atomically."""
-
-    path: Path
-
-    @property
-    def where(self) -> str:
-        return str(self.path)
-
-    def load(self) -> str | None:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-
-    def save(self, token_json: str) -> None:
-        save_token(self.path, token_json)
-
-
-def _keyring() -> ModuleType:
-    """The ``keyring`` package, imported only by profiles that ask for it."""
-    try:
-        import keyring
-    except ImportError:
-        raise AuthError(
-            "auth: {keyring: true} needs the keyring package; "
-            "install syncfw-google[keyring] (pip install 'syncfw-google[keyring]')"
-        ) from None
-    module: ModuleType = keyring  # typed here: keyring is optional and may be absent for mypy
-    return module
-
-
-@dataclass(frozen=True, slots=True)
-class KeyringTokenStore:
-    """The system keyring (via the ``keyring`` package), service ``syncfw-google``."""
-
-    username: str
-
-    @property
-    def where(self) -> str:
-        return f"the system keyring (service {KEYRING_SERVICE!r}, user {self.username!r})"
-
-    def _fail(self, doing: str, err: Exception) -> AuthError:
-        # the keyring's own message names the backend, never the secret
-        return AuthError(
-            f"cannot {doing} the Google token in {self.where}: {type(err).__name__}: {err}; "
-            "check that a keyring backend is available (`keyring --list-backends`) "
-            "or use token_file instead"
-        )
-
-    def load(self) -> str | None:
-        keyring = _keyring()
-        try:
-            value = keyring.get_password(KEYRING_SERVICE, self.username)
-        except keyring.errors.KeyringError as err:
-            raise self._fail("read", err) from None
-        return value if isinstance(value, str) else None
-
-    def save(self, token_json: str) -> None:
-        keyring = _keyring()
-        try:
-            keyring.set_password(KEYRING_SERVICE, self.username, token_json)
-        except keyring.errors.KeyringError as err:
-            raise self._fail("store", err) from None
-
-
-def keyring_username(profile: str, calendar: str) -> str:
-    """The keyring user of a calendar: ``"{profile stem}:{calendar name}"``."""
-    return f"{profile}:{calendar}" if profile else calendar
-
-
 def token_store(auth: OAuthAuth, profile: str, calendar: str) -> TokenStore:
     """Where ``auth`` keeps the token of ``calendar`` in the profile named ``profile``."""
-    if auth.token_file is not None:
-        return FileTokenStore(auth.token_file)
-    return KeyringTokenStore(keyring_username(profile, calendar))
+    return tokens.token_store(
+        auth.token_file,
+        service=KEYRING_SERVICE,
+        provider="Google",
+        extra="syncfw-google[keyring]",
+        profile=profile,
+        calendar=calendar,
+    )
 
 
 def _sign_in(auth: OAuthAuth, store: TokenStore, open_browser: bool) -> None:

@@ -23,10 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
@@ -35,8 +32,10 @@ from O365.connection import Connection, MSGraphProtocol
 from O365.utils.token import BaseTokenBackend, MemoryTokenBackend
 from pydantic import SecretStr
 
+from syncfw import tokens
 from syncfw.commands import auth_group
 from syncfw.errors import AuthError, SyncfwError
+from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
 from .options import AppAuth, DelegatedAuth, OutlookOptions, TokenAuth
 
@@ -90,103 +89,16 @@ class _GraphProtocol(MSGraphProtocol):  # type: ignore[misc]  # O365 is untyped
 # -- where a delegated token lives ---------------------------------------------------
 
 
-class TokenStore(Protocol):
-    """One calendar's MSAL token cache (JSON text), wherever it is kept."""
-
-    @property
-    def where(self) -> str:
-        """Where the token is, for messages (never the token itself)."""
-        ...
-
-    def load(self) -> str | None:
-        """The cache text, or None when none was stored yet."""
-        ...
-
-    def save(self, text: str) -> None:
-        """Store ``text``, replacing what was there."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class FileTokenStore:
-    """A token file, private to its owner (0600) and replaced atomically."""
-
-    path: Path
-
-    @property
-    def where(self) -> str:
-        return str(self.path)
-
-    def load(self) -> str | None:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-
-    def save(self, text: str) -> None:
-        from syncfw.fs import atomic_write
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path, text.encode("utf-8"), mode=0o600)
-
-
-def _keyring() -> ModuleType:
-    """The ``keyring`` package, imported only by profiles that ask for it."""
-    try:
-        import keyring
-    except ImportError:
-        raise AuthError(
-            "auth: {keyring: true} needs the keyring package; "
-            "install syncfw-outlook[keyring] (pip install 'syncfw-outlook[keyring]')"
-        ) from None
-    module: ModuleType = keyring  # typed here: keyring is optional and may be absent for mypy
-    return module
-
-
-@dataclass(frozen=True, slots=True)
-class KeyringTokenStore:
-    """The system keyring (via the ``keyring`` package), service ``syncfw-outlook``."""
-
-    username: str
-
-    @property
-    def where(self) -> str:
-        return f"the system keyring (service {KEYRING_SERVICE!r}, user {self.username!r})"
-
-    def _fail(self, doing: str, err: Exception) -> AuthError:
-        # the keyring's own message names the backend, never the secret
-        return AuthError(
-            f"cannot {doing} the Outlook token in {self.where}: {type(err).__name__}: {err}; "
-            "check that a keyring backend is available (`keyring --list-backends`) "
-            "or use token_file instead"
-        )
-
-    def load(self) -> str | None:
-        keyring = _keyring()
-        try:
-            value = keyring.get_password(KEYRING_SERVICE, self.username)
-        except keyring.errors.KeyringError as err:
-            raise self._fail("read", err) from None
-        return value if isinstance(value, str) else None
-
-    def save(self, text: str) -> None:
-        keyring = _keyring()
-        try:
-            keyring.set_password(KEYRING_SERVICE, self.username, text)
-        except keyring.errors.KeyringError as err:
-            raise self._fail("store", err) from None
-
-
-def keyring_username(profile: str, calendar: str) -> str:
-    """The keyring user of a calendar: ``"{profile stem}:{calendar name}"``."""
-    return f"{profile}:{calendar}" if profile else calendar
-
-
 def token_store(auth: DelegatedAuth, profile: str, calendar: str) -> TokenStore:
     """Where ``auth`` keeps the token of ``calendar`` in the profile named ``profile``."""
-    if auth.token_file is not None:
-        return FileTokenStore(auth.token_file)
-    return KeyringTokenStore(keyring_username(profile, calendar))
+    return tokens.token_store(
+        auth.token_file,
+        service=KEYRING_SERVICE,
+        provider="Outlook",
+        extra="syncfw-outlook[keyring]",
+        profile=profile,
+        calendar=calendar,
+    )
 
 
 # -- O365 token backends -------------------------------------------------------------
