@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from syncfw.driver import Driver
 from syncfw_google import GoogleDriver
 from syncfw_google import plugin as google_plugin
-from syncfw_google.auth import save_token
+from syncfw_google.auth import FileTokenStore
 
 
 def test_plugin_registers_the_driver() -> None:
@@ -45,8 +45,8 @@ def test_auth_refuses_a_profile_without_oauth_calendars(tmp_path: Path) -> None:
 
 def test_token_file_is_private_and_replaced_atomically(tmp_path: Path) -> None:
     target = tmp_path / "tokens" / "google.json"
-    save_token(target, '{"token": "a"}')
-    save_token(target, '{"token": "b"}')
+    FileTokenStore(target).save('{"token": "a"}')
+    FileTokenStore(target).save('{"token": "b"}')
     assert target.read_text() == '{"token": "b"}'
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["google.json"]
