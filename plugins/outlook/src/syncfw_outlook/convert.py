@@ -79,16 +79,21 @@ def marks(item: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def transaction_id(event: Event) -> str:
-    """The create's ``transactionId``: the same for a retried POST of the same event, so
-    Graph answers it with the event it already made instead of a second one."""
-    return str(uuid.uuid5(_TRANSACTIONS, f"{event.uid}|{event.content_hash()}"))
+def transaction_id(event: Event, nonce: str = "") -> str:
+    """The create's ``transactionId``: the same for a retried POST of the same event by the
+    same writer (``nonce``), so Graph answers it with the event it already made instead of
+    a second one. A new ``nonce`` per run keeps Graph from taking a create of an event a
+    person deleted for a retry of the first create; a create lost by a killed run is found
+    by syncfw's uid mark instead."""
+    return str(uuid.uuid5(_TRANSACTIONS, f"{event.uid}|{event.content_hash()}|{nonce}"))
 
 
 # -- to Graph -----------------------------------------------------------------------
 
 
-def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, Any]:
+def to_graph(
+    event: Event, *, by: str = "", create: bool = False, nonce: str = ""
+) -> dict[str, Any]:
     """The resource to POST or PATCH for ``event`` (a PATCH body sends every field, so a
     field emptied in syncfw is emptied in Outlook too).
 
@@ -116,7 +121,7 @@ def to_graph(event: Event, *, by: str = "", create: bool = False) -> dict[str, A
         props.append({"id": EXTRA_PROP, "value": json.dumps(extra, ensure_ascii=False)})
     body["singleValueExtendedProperties"] = props
     if create:
-        body["transactionId"] = transaction_id(event)
+        body["transactionId"] = transaction_id(event, nonce)
     return body
 
 

@@ -2,37 +2,39 @@
 
 Reads are Graph delta queries on the calendar's view of the pair's window
 (``calendarView/delta``): every ``@odata.nextLink`` page is followed and the
-``@odata.deltaLink`` becomes the cursor only after the last page; ``@removed``
-items are deletions; a token Graph rejects (410) is :class:`CursorExpired`.
-A calendar view lists instances, never series masters, and delta returns no
-extended properties, so after the delta the driver fetches, in ``$batch``
-requests, the syncfw marker of each changed single event and each touched series
-master (with its recurrence); a touched series also lists its instances in the
-window, so its exceptions become ``overrides`` and its missing occurrences EXDATEs.
-An unchanged calendar costs one request.
+``@odata.deltaLink`` becomes the cursor only after the last page; a token Graph
+rejects (410) is :class:`CursorExpired`. A calendar view lists instances, never
+series masters, and delta returns no extended properties, so after the delta the
+driver fetches, in ``$batch`` requests, the syncfw marks of each changed single event
+and each touched series master (with its recurrence); a touched series also lists its
+instances in the window, so its exceptions become ``overrides`` and its missing
+occurrences EXDATEs. An ``@removed`` id is asked for once more: Graph also removes
+events that only left the window, and those are edits, not deletions; a removed
+occurrence of a known series (:mod:`.cursor`) re-reads that series. An unchanged
+calendar costs one request.
 
 Writes go out in JSON ``$batch`` requests of up to 20. Creates carry syncfw's uid in
 a single-value extended property (so a create lost by a killed run is found and
-adopted by the engine) and a ``transactionId`` derived from it (so a retried POST
-does not make a second event). Updates and deletes send ``If-Match``; 412 is
-:class:`PreconditionFailed`; deleting what is gone is done. A series' overrides and
-cancelled occurrences are written onto its occurrences after the master.
+adopted by the engine) and a ``transactionId`` (so a POST retried in the same run does
+not make a second event). Updates and deletes send ``If-Match``; 412 (or 409
+``ErrorIrresolvableConflict``) is :class:`PreconditionFailed`; deleting what is gone
+is done. A series' overrides and cancelled occurrences are written onto its
+occurrences after the master (:mod:`.series`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from syncfw.driver import Capabilities, Cursor, Driver, DriverContext, Feed, WriteOp, WriteResult
 from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
 from syncfw.fs import Remembered
 from syncfw.model import Change, Event, Window, as_utc
-from syncfw.recurrence import expand
 
 from . import recurrence
 from .convert import (
@@ -44,7 +46,9 @@ from .convert import (
     series_problem,
     to_graph,
 )
+from .cursor import DeltaCursor
 from .options import OutlookOptions
+from .series import etag_of, exception_span, series_change, stale_exceptions
 from .transport import READ_PREFER, Graph, Reply, Request
 
 __all__ = ["OutlookDriver"]
@@ -54,6 +58,7 @@ EXPIRED_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinva
 Json = dict[str, Any]
 _EXPAND_FULL = "?$expand=" + urllib.parse.quote(EXPAND, safe="")
 _EXPAND_MARKS = "?$select=id&$expand=" + urllib.parse.quote(EXPAND, safe="")
+_GONE = (404, 410)
 
 
 class OutlookDriver(Driver):
@@ -76,6 +81,9 @@ class OutlookDriver(Driver):
         self.capabilities = replace(type(self).capabilities, batch_size=options.batch_size)
         self.graph = Graph(options, context.calendar, context.profile)
         self._calendar_id: str | None = None
+        #: Makes this driver's transactionIds its own: a POST it retries is recognised,
+        #: a create of the same event in a later run (after a deletion) is not refused.
+        self._nonce = secrets.token_hex(8)
         key = f"{options.api}|{options.mailbox}|{options.calendar}"
         self._remembered = Remembered(context.state_dir, "outlook-calendars.json", key)
 
@@ -136,36 +144,38 @@ class OutlookDriver(Driver):
     # -- read ------------------------------------------------------------------------
 
     def read(self, cursor: Cursor | None, window: Window) -> Feed:
-        if cursor is not None and not self.graph.follows(cursor):
-            cursor = None  # the endpoint changed: the old link is no use (nor safe)
-        entries, link = self._delta(cursor, window)
-        changes = self._changes(entries, complete=cursor is None, window=window)
-        return Feed(_replay(changes, link), full=cursor is None)
+        state = DeltaCursor.load(cursor) if cursor is not None else None
+        if state is not None and not self.graph.follows(state.link):
+            state = None  # the endpoint changed: the old link is no use (nor safe)
+        entries, link = self._delta(state.link if state else None, window)
+        known = DeltaCursor(link, dict(state.occurrences) if state else {})
+        changes = self._changes(entries, known, complete=state is None, window=window)
+        return Feed(_replay(changes, known.dump()), full=state is None)
 
-    def _delta(self, cursor: Cursor | None, window: Window) -> tuple[dict[str, Json | None], str]:
+    def _delta(self, link: str | None, window: Window) -> tuple[dict[str, Json | None], str]:
         """Every page of one delta round: the latest state per id (None: removed)."""
         headers = {"Prefer": f"{READ_PREFER}, odata.maxpagesize={self.options.page_size}"}
-        if cursor is None:
+        if link is None:
             query = urllib.parse.urlencode(
                 {"startDateTime": _iso(window.start), "endDateTime": _iso(window.end)}
             )
             url = f"{self._calendar_path()}/calendarView/delta?{query}"
         else:
-            url = cursor
+            url = link
         entries: dict[str, Json | None] = {}
-        link: str | None = None
+        next_link: str | None = None
         for page in self.graph.pages(Request("GET", url, headers=headers), "read changes"):
             if isinstance(page, Reply):
-                raise self._read_failed(page, expired_ok=cursor is not None)
+                raise self._read_failed(page, expired_ok=link is not None)
             for item in page.get("value", ()):
                 entries[str(item["id"])] = None if "@removed" in item else item
-            link = page.get("@odata.deltaLink") or link
-        if not link:
+            next_link = page.get("@odata.deltaLink") or next_link
+        if not next_link:
             raise DriverError(
                 "the delta round ended without a deltaLink; nothing was taken from it",
                 calendar=self.context.calendar,
             )
-        return entries, str(link)
+        return entries, str(next_link)
 
     def _read_failed(self, reply: Reply, *, expired_ok: bool) -> DriverError:
         if expired_ok and (reply.status == 410 or reply.code.lower() in EXPIRED_CODES):
@@ -182,38 +192,67 @@ class OutlookDriver(Driver):
         )
 
     def _changes(
-        self, entries: dict[str, Json | None], *, complete: bool, window: Window
+        self,
+        entries: dict[str, Json | None],
+        known: DeltaCursor,
+        *,
+        complete: bool,
+        window: Window,
     ) -> list[Change]:
         singles: dict[str, Json] = {}
         series: dict[str, list[Json]] = {}
-        changes: list[Change] = []
+        removed: list[str] = []
         for key, item in entries.items():
             if item is None:
-                changes.append(Change(key))  # deleted, cancelled, or left the window
+                of = known.series_of(key)
+                if of is not None:
+                    series.setdefault(of, [])  # a cancelled occurrence: read the series
+                else:
+                    removed.append(key)  # deleted, or only left the window
             elif item.get("seriesMasterId"):
                 series.setdefault(str(item["seriesMasterId"]), []).append(item)
             elif item.get("type") == "seriesMaster":
                 series.setdefault(key, [])
             else:
                 singles[key] = item
-        marked = self._fetch_many([*singles, *series], full=set(series))
+        fetched = self._fetch_many(list(singles), full=False)
+        fetched |= self._fetch_many([*removed, *series], full=True)
+        changes: list[Change] = []
+        for key in removed:
+            reply = fetched[key]
+            if reply.ok and isinstance(reply.body, dict) and reply.body.get("seriesMasterId"):
+                of = str(reply.body["seriesMasterId"])  # an occurrence out of the window
+                if of not in series:
+                    series[of] = []
+                    fetched |= self._fetch_many([of], full=True)
+            elif reply.ok and isinstance(reply.body, dict):
+                changes.append(self._single_change(key, reply.body, reply))  # moved away
+            else:
+                changes.append(self._gone_or_unreadable(key, reply))
         for key, item in singles.items():
-            changes.append(self._single_change(key, item, marked[key]))
+            changes.append(self._single_change(key, item, fetched[key]))
         for key, instances in series.items():
+            answer = fetched[key]
+            if not answer.ok:
+                known.forget(key)
+                changes.append(self._gone_or_unreadable(key, answer))
+                continue
             if not complete:
                 instances = self._instances(key, window)
-            changes.append(self._series_change(key, marked[key], instances, window))
+            known.remember(key, (str(i["id"]) for i in instances))
+            changes.append(series_change(key, answer.body, instances, window))
         return changes
 
-    def _fetch_many(self, keys: list[str], *, full: set[str]) -> dict[str, Reply]:
-        """Each event with syncfw's marks (series masters in full), in $batch requests."""
-        headers = {"Prefer": READ_PREFER}
+    def _gone_or_unreadable(self, key: str, reply: Reply) -> Change:
+        if reply.status in _GONE:
+            return Change(key)
+        return Change(key, error=f"cannot read it ({reply.summary}); not taken for deleted")
+
+    def _fetch_many(self, keys: list[str], *, full: bool) -> dict[str, Reply]:
+        """Each event with syncfw's marks (or in full), in $batch requests."""
+        query = _EXPAND_FULL if full else _EXPAND_MARKS
         requests = [
-            Request(
-                "GET",
-                self._event_url(key, _EXPAND_FULL if key in full else _EXPAND_MARKS),
-                headers=headers,
-            )
+            Request("GET", self._event_url(key, query), headers={"Prefer": READ_PREFER})
             for key in keys
         ]
         replies: dict[str, Reply] = {}
@@ -224,15 +263,12 @@ class OutlookDriver(Driver):
         return replies
 
     def _single_change(self, key: str, item: Json, marked: Reply) -> Change:
-        if marked.status == 404:
-            return Change(key)  # deleted since the delta listed it
-        etag = item.get("@odata.etag")
+        etag = etag_of(item)
         if not marked.ok:
-            return Change(
-                key,
-                etag=etag,
-                error=f"cannot read its syncfw marks ({marked.summary})",
-            )
+            if marked.status in _GONE:
+                return Change(key)  # deleted since the delta listed it
+            error = f"cannot read its syncfw marks ({marked.summary})"
+            return Change(key, etag=etag, error=error)
         try:
             event = from_graph(item, props=marks(marked.body))
         except (KeyError, ValueError, TypeError) as err:
@@ -249,7 +285,7 @@ class OutlookDriver(Driver):
         found: list[Json] = []
         for page in self.graph.pages(request, f"list the instances of {key}"):
             if isinstance(page, Reply):
-                if page.status == 404:
+                if page.status in _GONE:
                     return []
                 raise DriverError(
                     f"list the instances of {key}: Microsoft Graph answered {page.summary}",
@@ -257,33 +293,6 @@ class OutlookDriver(Driver):
                 )
             found.extend(page.get("value", ()))
         return found
-
-    def _series_change(
-        self, key: str, master: Reply, instances: list[Json], window: Window
-    ) -> Change:
-        if master.status == 404:
-            return Change(key)
-        if not master.ok:
-            return Change(key, error=f"cannot read the series ({master.summary})")
-        item = master.body
-        try:
-            props = marks(item)
-            exceptions = [i for i in instances if i.get("type") == "exception"]
-            overrides = [from_graph(i, props=props) for i in exceptions]
-            series = from_graph(item, props=props, overrides=overrides)
-            present = {original_start(i) for i in instances if i.get("originalStart")}
-            expected = expand(key, series.replace(overrides=()), start=window.start, end=window.end)
-            exdates = [
-                i.recurrence_id
-                for _, i in expected
-                if i.recurrence_id is not None and as_utc(i.recurrence_id) not in present
-            ]
-            event = series.replace(exdates=tuple(exdates)) if exdates else series
-        except (KeyError, ValueError, TypeError) as err:
-            return Change(
-                key, etag=item.get("@odata.etag"), error=f"unreadable Outlook series: {err!r}"
-            )
-        return Change(key, event, _series_etag(item, exceptions, exdates))
 
     # -- write -----------------------------------------------------------------------
 
@@ -324,7 +333,7 @@ class OutlookDriver(Driver):
         headers = {"If-Match": _master_etag(op.etag)} if op.etag else {}
         if op.action == "create":
             assert op.event is not None, "a create carries an event"
-            body = to_graph(op.event, by=self._by(op), create=True)
+            body = to_graph(op.event, by=self._by(op), create=True, nonce=self._nonce)
             url = f"{self._calendar_path()}/events"
             return Request("POST", url, body, {"Prefer": READ_PREFER})
         assert op.key is not None, f"an {op.action} names its item"
@@ -340,17 +349,18 @@ class OutlookDriver(Driver):
         calendar = self.context.calendar
         key = op.key
         if op.action == "delete":
-            if reply.ok or reply.status in (404, 410):
+            if reply.ok or reply.status in _GONE:
                 return WriteResult(op, key=key)
         elif reply.ok and isinstance(reply.body, dict):
-            key = str(reply.body["id"])
-            etag = reply.body.get("@odata.etag")
-            if op.event is not None and (op.event.overrides or op.event.exdates):
-                return self._write_exceptions(op, key, op.event)
-            return WriteResult(op, key=key, etag=etag)
-        if reply.status == 412:
+            if op.event is not None and op.event.recurring:
+                return self._write_exceptions(op, reply.body, op.event)
+            return WriteResult(op, key=str(reply.body["id"]), etag=etag_of(reply.body))
+        if reply.status == 412 or (
+            reply.status == 409 and reply.code == "ErrorIrresolvableConflict"
+        ):
+            # Exchange reports a stale change key as 409 too
             return WriteResult(op, key=key, error=PreconditionFailed(key or "", calendar=calendar))
-        if reply.status == 404 and key:
+        if reply.status in _GONE and key:
             return WriteResult(op, key=key, error=NotFound(key, calendar=calendar))
         detail = _error_message(reply)
         error = DriverError(
@@ -359,21 +369,29 @@ class OutlookDriver(Driver):
         )
         return WriteResult(op, key=key, error=error)
 
-    def _write_exceptions(self, op: WriteOp, key: str, event: Event) -> WriteResult:
-        """Make the series' overrides and EXDATEs real on its occurrences, one by one."""
-        originals = [o.recurrence_id for o in event.overrides if o.recurrence_id is not None]
-        originals += list(event.exdates)
-        span = [as_utc(v) for v in originals]
-        window = Window(min(span) - timedelta(days=1), max(span) + timedelta(days=2))
-        occurrences = {
-            original_start(i): i for i in self._instances(key, window) if i.get("originalStart")
-        }
+    def _write_exceptions(self, op: WriteOp, written: Json, event: Event) -> WriteResult:
+        """Make the series' overrides and EXDATEs real on its occurrences. An update whose
+        Outlook copy keeps exceptions or cancellations the event dropped makes the series
+        anew: Graph cannot bring a cancelled occurrence back."""
+        key, etag = str(written["id"]), etag_of(written)
+        if not event.overrides and not event.exdates and op.action == "create":
+            return WriteResult(op, key=key, etag=etag)
+        span = exception_span(event)
+        instances = self._instances(key, span)
+        if op.action == "update" and stale_exceptions(event, instances, span):
+            key, failed = self._make_anew(op, key, event)
+            if failed is not None:
+                return failed
+            etag, instances = None, self._instances(key, span)
+        occurrences = {original_start(i): i for i in instances if i.get("originalStart")}
         changes: list[Request] = []
         for override in event.overrides:
-            found = (
-                occurrences.get(as_utc(override.recurrence_id)) if override.recurrence_id else None
-            )
-            if found is not None:
+            found = occurrences.get(as_utc(override.recurrence_id or override.start))
+            if found is None:
+                continue
+            if override.status == "cancelled":
+                changes.append(Request("DELETE", self._event_url(str(found["id"]))))
+            else:
                 body = override_body(override)
                 changes.append(Request("PATCH", self._event_url(str(found["id"])), body))
         for gone in event.exdates:
@@ -382,62 +400,69 @@ class OutlookDriver(Driver):
                 changes.append(Request("DELETE", self._event_url(str(found["id"]))))
         size = self.options.batch_size
         for first in range(0, len(changes), size):
-            for reply in self.graph.batch(
-                changes[first : first + size], f"write the exceptions of {key}"
-            ):
-                if not reply.ok and reply.status != 404:
-                    message = (
-                        f"write an exception of {key}: Microsoft Graph answered {reply.summary}"
-                    )
-                    return WriteResult(
-                        op, key=key, error=DriverError(message, calendar=self.context.calendar)
-                    )
-        return WriteResult(op, key=key, etag=None)  # the next read tells the series' etag
+            what = f"write the exceptions of {key}"
+            for reply in self.graph.batch(changes[first : first + size], what):
+                if not reply.ok and reply.status not in _GONE:
+                    message = f"{what}: Microsoft Graph answered {reply.summary}"
+                    error = DriverError(message, calendar=self.context.calendar)
+                    return WriteResult(op, key=key, error=error)
+        # With exceptions written, the series' etag is the next read's to tell (None): that
+        # also tells settle() that exceptions of this series are this run's own.
+        return WriteResult(op, key=key, etag=None if changes else etag)
+
+    def _make_anew(self, op: WriteOp, key: str, event: Event) -> tuple[str, WriteResult | None]:
+        """Delete the series and create it again; its new key, or the failure."""
+        gone = self.graph.send(Request("DELETE", self._event_url(key)), f"make {key} anew")
+        if not gone.ok and gone.status not in _GONE:
+            return key, self._finish(replace(op, action="delete"), gone)
+        created = self.graph.send(self._request(replace(op, action="create", key=None)), "create")
+        if not created.ok or not isinstance(created.body, dict):
+            return key, self._finish(replace(op, action="create", key=None), created)
+        return str(created.body["id"]), None
 
     # -- settle ------------------------------------------------------------------------
 
     def settle(self, cursor: Cursor, ours: Mapping[str, str | None]) -> Cursor | None:
-        """The next deltaLink when every change since ``cursor`` is one of this run's writes."""
-        if not self.graph.follows(cursor):
+        """The next cursor when every change since ``cursor`` is one of this run's writes.
+
+        An occurrence of a series this run wrote counts as ours while it follows the
+        pattern; an exception only when the run wrote the series' exceptions (its etag
+        is then None): otherwise it is a person's edit, for the next read to see.
+        """
+        state = DeltaCursor.load(cursor)
+        if not self.graph.follows(state.link):
             return None
         headers = {"Prefer": f"{READ_PREFER}, odata.maxpagesize={self.options.page_size}"}
         link: str | None = None
-        for page in self.graph.pages(Request("GET", cursor, headers=headers), "settle"):
+        for page in self.graph.pages(Request("GET", state.link, headers=headers), "settle"):
             if isinstance(page, Reply):
                 return None
             for item in page.get("value", ()):
                 key = str(item["id"])
-                if "@removed" in item:
-                    if key in ours and ours[key] is None:
-                        continue
-                    return None
                 master = item.get("seriesMasterId")
-                if master is not None:
-                    if str(master) in ours:
+                if "@removed" in item:
+                    of = state.series_of(key)
+                    if (of or key) in ours and ours[of or key] is None:
                         continue
                     return None
-                if (
-                    key not in ours
-                    or ours[key] is None
-                    or _master_etag(ours[key]) != item.get("@odata.etag")
-                ):
+                if master is not None:
+                    master = str(master)
+                    if master not in ours or (
+                        item.get("type") == "exception" and ours[master] is not None
+                    ):
+                        return None
+                    state.add(master, key)
+                    continue
+                if key not in ours or _master_etag(ours[key]) != etag_of(item):
                     return None
             link = page.get("@odata.deltaLink") or link
-        return link
-
-
-def _series_etag(master: Json, exceptions: list[Json], exdates: list[Any]) -> str | None:
-    """The master's etag, followed by a digest of its exceptions and cancellations, so an
-    edited occurrence shows as a change of the series."""
-    etag = master.get("@odata.etag")
-    if not exceptions and not exdates:
-        return str(etag) if etag is not None else None
-    parts = sorted(
-        f"{i.get('id')}={i.get('@odata.etag') or i.get('changeKey')}" for i in exceptions
-    )
-    parts += sorted(str(as_utc(d) if isinstance(d, datetime) else d) for d in exdates)
-    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
-    return f"{etag}|{digest}"
+        if link is None:
+            return None
+        for key, etag in ours.items():
+            if etag is None:
+                state.forget(key)
+        state.link = link
+        return state.dump()
 
 
 def _master_etag(etag: str | None) -> str:
