@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from _outlook_support import outlook_driver
 from graph_emulator import GraphEmulator
 from test_outlook_e2e import Reflex, appointment
@@ -23,7 +24,7 @@ from test_outlook_series import WINDOW, _span, create, series
 
 import syncfw
 from syncfw.driver import WriteOp
-from syncfw.errors import PreconditionFailed
+from syncfw.errors import AuthError, PreconditionFailed
 from syncfw_jobcal.store import JobCalendar
 from syncfw_outlook import OutlookDriver
 
@@ -204,3 +205,86 @@ def test_a_stale_change_key_answered_with_409_is_a_precondition_failure(
     update = WriteOp("update", key=created.key, event=event.replace(rrule=()), etag=created.etag)
     (result,) = driver.write([update])
     assert isinstance(result.error, PreconditionFailed), result.error
+
+
+# -- 7. what the review suspected: 401 handling, odd user names, calendar name case ----------
+
+
+class _Connection:
+    """An O365 connection stand-in whose token can go stale and be refreshed."""
+
+    def __init__(self, token: str, fresh: str) -> None:
+        self.token, self.fresh, self.refreshed = token, fresh, 0
+        self.session = requests.Session()
+
+    def oauth_request(self, url: str, method: str, **kwargs: Any) -> requests.Response:
+        headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {self.token}"}
+        data = json.dumps(kwargs["data"]) if kwargs.get("data") is not None else None
+        response = self.session.request(method, url, headers=headers, data=data, timeout=5)
+        response.raise_for_status()
+        return response
+
+    def refresh_token(self) -> bool:
+        self.refreshed += 1
+        self.token = self.fresh
+        return True
+
+
+def _app_driver(emulator: GraphEmulator, connection: _Connection) -> OutlookDriver:
+    app = {"client_id": "app", "tenant": "contoso.example", "client_secret": "s3cret"}
+    driver = outlook_driver(emulator, "Calendar", auth=app)
+    driver.graph._connection = connection
+    driver._calendar_id = emulator.calendar("Calendar").id  # no lookup through O365 here
+    return driver
+
+
+def test_a_refused_token_is_refreshed_once_and_the_request_sent_again(
+    graph_emulator: GraphEmulator,
+) -> None:
+    graph_emulator.token = "fresh-token"  # the tenant revoked the one the driver holds
+    connection = _Connection("revoked-token", "fresh-token")
+    with _app_driver(graph_emulator, connection) as driver:
+        assert list(driver.read(None, WINDOW)) == []
+    assert connection.refreshed == 1
+
+
+def test_a_token_refused_after_the_refresh_stops_with_what_to_do(
+    graph_emulator: GraphEmulator,
+) -> None:
+    graph_emulator.token = "nobody-has-this"
+    connection = _Connection("revoked-token", "still-refused")
+    with _app_driver(graph_emulator, connection) as driver, pytest.raises(AuthError) as caught:
+        driver.read(None, WINDOW)
+    assert connection.refreshed == 1, "one refresh, no loop"
+    assert "401" in str(caught.value) and "syncfw auth outlook" in str(caught.value)
+    assert "still-refused" not in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_guest_mailbox_name_with_a_hash_is_sent_quoted() -> None:
+    guest = "ann_fabrikam.example#EXT#@contoso.example"
+    emulator = GraphEmulator(users=(guest,)).start()
+    try:
+        with outlook_driver(emulator, "Planning", user=guest) as driver:
+            (result,) = driver.write(
+                [
+                    WriteOp(
+                        "create",
+                        event=series("FREQ=DAILY;COUNT=2", datetime(2031, 3, 3, 9, tzinfo=BERLIN)),
+                    )
+                ]
+            )
+            assert result.ok, result.error
+            assert [c.key for c in driver.read(None, WINDOW)] == [result.key]
+        # unquoted, "#EXT#..." would be cut off as a URL fragment: another (unknown) user
+        assert emulator.calendar("Planning", user=guest).events
+    finally:
+        emulator.stop()
+
+
+def test_a_calendar_name_in_other_letter_case_is_the_same_calendar(
+    graph_emulator: GraphEmulator,
+) -> None:
+    existing = graph_emulator.add_calendar("Company Master")
+    with outlook_driver(graph_emulator, "company master") as driver:
+        assert driver.calendar_id == existing.id
+    assert graph_emulator.count("POST", "/calendars") == 0, "no second calendar made"

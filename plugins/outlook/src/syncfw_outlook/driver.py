@@ -123,10 +123,14 @@ class OutlookDriver(Driver):
         schedule = Schedule(
             con=self.graph.connection,
             protocol=graph_protocol(self.options),
-            main_resource=self.options.user or "me",
+            main_resource=self.options.mailbox,
         )
-        for calendar in self.graph.call(lambda: list(schedule.list_calendars()), "list calendars"):
+        calendars = self.graph.call(lambda: list(schedule.list_calendars()), "list calendars")
+        for calendar in calendars:
             if wanted in (calendar.calendar_id, calendar.name):
+                return str(calendar.calendar_id)
+        for calendar in calendars:  # Outlook's names are case-insensitive: no second one
+            if str(calendar.name).casefold() == wanted.casefold():
                 return str(calendar.calendar_id)
         created = self.graph.call(lambda: schedule.new_calendar(wanted), f"create {wanted!r}")
         if created is None or not created.calendar_id:

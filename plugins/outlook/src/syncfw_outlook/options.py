@@ -16,6 +16,7 @@ Secrets are :class:`~pydantic.SecretStr` so they never show in a repr or a log.
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -161,4 +162,4 @@ class OutlookOptions(DriverOptions):
     @property
     def mailbox(self) -> str:
         """The path of the mailbox: ``me`` or ``users/{user}``."""
-        return f"users/{self.user}" if self.user else "me"
+        return f"users/{urllib.parse.quote(self.user, safe='@')}" if self.user else "me"

@@ -34,7 +34,7 @@ import requests
 
 from syncfw.errors import AuthError, DriverError, RateLimited
 
-from .options import OutlookOptions
+from .options import OutlookOptions, TokenAuth
 
 __all__ = ["Graph", "Reply", "Request"]
 
@@ -148,8 +148,21 @@ class Graph:
     def send(self, request: Request, what: str) -> Reply:
         """One request with retries; a final answer, or AuthError / RateLimited / DriverError."""
         reply = self.call(lambda: self._send_once(request), what)
+        if reply.status == 401 and self._refresh(what):
+            reply = self.call(lambda: self._send_once(request), what)  # once, after a refresh
         self.check_auth(reply, what)
         return reply
+
+    def _refresh(self, what: str) -> bool:
+        """A new access token after a 401 (revoked, or the clock is off), where the auth form
+        can get one; O365 itself only refreshes tokens it sees as expired."""
+        if isinstance(self.options.auth, TokenAuth):
+            return False
+        log.debug("%s: 401, refreshing the token once", what)
+        try:
+            return bool(self.connection.refresh_token())
+        except RuntimeError:
+            return False
 
     def _send_once(self, request: Request) -> Reply:
         headers = {"Accept": "application/json", **request.headers}
