@@ -265,3 +265,33 @@ def test_in_series_mode_a_rule_graph_cannot_express_is_expanded_with_a_note(
         date(2031, 4, 4),
         date(2031, 4, 28),
     ]
+
+
+def test_after_settling_past_its_own_series_a_cancelled_occurrence_is_still_seen(
+    driver: OutlookDriver, graph_emulator: GraphEmulator
+) -> None:
+    first = driver.read(None, WINDOW)
+    assert list(first) == [] and first.cursor
+    start = datetime(2031, 3, 3, 9, tzinfo=BERLIN)
+    moved = Event(
+        uid="x",
+        title="Moved once",
+        start=start + timedelta(days=7, hours=2),
+        end=start + timedelta(days=7, hours=3),
+        recurrence_id=start + timedelta(days=7),
+    )
+    (result,) = driver.write(
+        [WriteOp("create", event=series("FREQ=WEEKLY;COUNT=5", start, overrides=(moved,)))]
+    )
+    assert result.ok and result.key
+    settled = driver.settle(first.cursor, {result.key: result.etag})
+    assert settled is not None, "everything since the cursor is this write"
+    third = [
+        i for i in graph_emulator.instances(result.key, *_span()) if i["type"] == "occurrence"
+    ][1]
+    graph_emulator.delete_event(third["id"])  # a person cancels one occurrence in Outlook
+    changes = {c.key: c for c in driver.read(settled, WINDOW)}
+    assert list(changes) == [result.key], "the cancelled occurrence is its series' change"
+    event = changes[result.key].event
+    assert event is not None and [o.title for o in event.overrides] == ["Moved once"]
+    assert event.exdates == (parse_datetime(third["start"]).astimezone(BERLIN),)

@@ -438,6 +438,7 @@ class OutlookDriver(Driver):
             return None
         headers = {"Prefer": f"{READ_PREFER}, odata.maxpagesize={self.options.page_size}"}
         link: str | None = None
+        written_series: set[str] = set()
         for page in self.graph.pages(Request("GET", state.link, headers=headers), "settle"):
             if isinstance(page, Reply):
                 return None
@@ -456,6 +457,7 @@ class OutlookDriver(Driver):
                     ):
                         return None
                     state.add(master, key)
+                    written_series.add(master)
                     continue
                 if key not in ours or _master_etag(ours[key]) != etag_of(item):
                     return None
@@ -463,8 +465,8 @@ class OutlookDriver(Driver):
         if link is None:
             return None
         for key, etag in ours.items():
-            if etag is None:
-                state.forget(key)
+            if etag is None and key not in written_series:
+                state.forget(key)  # deleted
         state.link = link
         return state.dump()
 
