@@ -16,8 +16,7 @@ from __future__ import annotations
 import click
 
 from syncfw import tokens
-from syncfw.commands import auth_group
-from syncfw.errors import AuthError, SyncfwError
+from syncfw.commands import auth_group, sign_in_calendars
 from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
 from .options import GoogleOptions, OAuthAuth
@@ -64,34 +63,25 @@ def _sign_in(auth: OAuthAuth, store: TokenStore, open_browser: bool) -> None:
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
 def google_auth_command(profile: str, only: str | None, no_browser: bool) -> None:
     """Sign in to Google for the calendars of PROFILE that use OAuth."""
-    from syncfw.profile import load_profile
 
-    try:
-        loaded = load_profile(profile)
-    except SyncfwError as err:
-        raise click.ClickException(str(err)) from None
-    done = 0
-    for name, calendar in loaded.calendars.items():
-        options = calendar.options
-        if calendar.driver != "google" or (only and name != only):
-            continue
-        if not isinstance(options, GoogleOptions) or not isinstance(options.auth, OAuthAuth):
-            click.echo(f"{name}: no OAuth sign-in needed (token or service account)")
-            continue
-        store = token_store(options.auth, loaded.path.stem, name)
-        click.echo(f"{name}: signing in to Google ...")
-        try:
-            _sign_in(options.auth, store, open_browser=not no_browser)
-        except AuthError as err:
-            raise click.ClickException(f"{name}: {err}") from None
-        mode = " (mode 0600)" if isinstance(store, FileTokenStore) else ""
-        click.echo(f"{name}: token stored in {store.where}{mode}")
-        done += 1
-    if not done:
-        raise click.ClickException(
-            f"{profile}: no Google calendar with auth {{client_secrets, token_file | keyring}}"
-            + (f" named {only!r}" if only else "")
-        )
+    def store_for(options: object, stem: str, name: str) -> TokenStore | None:
+        if isinstance(options, GoogleOptions) and isinstance(options.auth, OAuthAuth):
+            return token_store(options.auth, stem, name)
+        return None  # a static token or a service account
+
+    def sign_in(options: GoogleOptions, store: TokenStore, name: str) -> None:
+        assert isinstance(options.auth, OAuthAuth)
+        _sign_in(options.auth, store, open_browser=not no_browser)
+
+    sign_in_calendars(
+        profile,
+        driver="google",
+        provider="Google",
+        forms="auth {client_secrets, token_file | keyring}",
+        only=only,
+        store_for=store_for,
+        sign_in=sign_in,
+    )
 
 
 def register_auth_command(cli: click.Group) -> None:

@@ -33,7 +33,7 @@ from O365.utils.token import BaseTokenBackend, MemoryTokenBackend
 from pydantic import SecretStr
 
 from syncfw import tokens
-from syncfw.commands import auth_group
+from syncfw.commands import auth_group, sign_in_calendars
 from syncfw.errors import AuthError, SyncfwError
 from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
@@ -466,39 +466,25 @@ def outlook_auth_command(profile: str, only: str | None, flow: str | None) -> No
     Calendars with delegated access (auth: {client_id, token_file | keyring: true}) are
     signed in; those with a static token or application access need no sign-in.
     """
-    from syncfw.profile import load_profile
 
-    try:
-        loaded = load_profile(profile)
-    except SyncfwError as err:
-        raise click.ClickException(str(err)) from None
-    done = 0
-    for name, calendar in loaded.calendars.items():
-        options = calendar.options
-        if calendar.driver != "outlook" or (only and name != only):
-            continue
-        if not isinstance(options, OutlookOptions) or not isinstance(options.auth, DelegatedAuth):
-            click.echo(f"{name}: no sign-in needed (static token or application access)")
-            continue
-        store = token_store(options.auth, loaded.path.stem, name)
-        click.echo(f"{name}: signing in to Microsoft ...")
-        try:
-            _sign_in(options.auth, store, flow or options.auth.flow, options.timeout, name)
-        except AuthError as err:
-            raise click.ClickException(f"{name}: {err}") from None
-        except OSError as err:
-            raise click.ClickException(
-                f"{name}: cannot store the token in {store.where}: {type(err).__name__}: "
-                f"{err.strerror}"
-            ) from None
-        mode = " (mode 0600)" if isinstance(store, FileTokenStore) else ""
-        click.echo(f"{name}: token stored in {store.where}{mode}")
-        done += 1
-    if not done:
-        raise click.ClickException(
-            f"{profile}: no Outlook calendar with auth {{client_id, token_file | keyring}}"
-            + (f" named {only!r}" if only else "")
-        )
+    def store_for(options: object, stem: str, name: str) -> TokenStore | None:
+        if isinstance(options, OutlookOptions) and isinstance(options.auth, DelegatedAuth):
+            return token_store(options.auth, stem, name)
+        return None  # a static token or application access
+
+    def sign_in(options: OutlookOptions, store: TokenStore, name: str) -> None:
+        assert isinstance(options.auth, DelegatedAuth)
+        _sign_in(options.auth, store, flow or options.auth.flow, options.timeout, name)
+
+    sign_in_calendars(
+        profile,
+        driver="outlook",
+        provider="Microsoft",
+        forms="auth {client_id, token_file | keyring}",
+        only=only,
+        store_for=store_for,
+        sign_in=sign_in,
+    )
 
 
 def register_auth_command(cli: click.Group) -> None:
