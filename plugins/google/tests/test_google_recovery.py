@@ -7,10 +7,6 @@ calendar holds the job calendar exactly and nothing twice (``Reflex.assert_exact
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +17,7 @@ from test_google_e2e import PAIR, Reflex, appointment, event_lists, expected, wr
 
 from syncfw.driver import WriteOp, WriteResult
 from syncfw.policies import target_uid
+from syncfw.testing.killing import run_killed
 from syncfw_google import GoogleDriver
 from syncfw_google.convert import event_id
 
@@ -135,69 +132,25 @@ def test_quota_exceeded_stops_the_run_and_a_later_run_finishes(
 
 # -- SIGKILL in the middle of a batch ----------------------------------------------------------
 
-KILL_PLUGIN = """
-# Loaded by SYNCFW_PLUGINS in the child process only: the google driver, killing its
-# process once it has yielded KILL_AT results (Google has done the batch, syncfw has
-# not recorded it).
-import os, signal
-from syncfw_google import GoogleDriver
-
-AT = int(os.environ.get("KILL_AT", "0"))
-write = GoogleDriver.write
-results = 0
-
-def killing_write(self, ops):
-    global results
-    for result in write(self, ops):
-        results += 1
-        if results == AT:
-            os.kill(os.getpid(), signal.SIGKILL)
-        yield result
-
-GoogleDriver.write = killing_write
-"""
-
 
 class Killable(Reflex):
-    """The reflex example, run once by ``python -m syncfw run`` in a child process to kill."""
+    """The example, run once by ``python -m syncfw run`` in a child process to kill."""
 
     def __init__(self, root: Path, emulator: GoogleEmulator) -> None:
         super().__init__(root, emulator, batch_size=10)
         self.root = root
-        (root / "killplug.py").write_text(KILL_PLUGIN)
 
-    def run_killed(self, kill_at: int = 0, kill_in_part: int = 0) -> int:
-        """Run syncfw in a child; kill it after the driver yielded ``kill_at`` results, or while
-        the emulator answers the ``kill_in_part``-th write of a batch (its request in flight)."""
-        env = {
-            **os.environ,
-            "SYNCFW_PLUGINS": "killplug",
-            "KILL_AT": str(kill_at),
-            "PYTHONPATH": os.pathsep.join([str(self.root), *sys.path]),
-        }
-        command = [sys.executable, "-m", "syncfw", "run", str(self.profile), "--json"]
-        child = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    def run_killed(self, kill_at: int = 0, kill_in_part: int = 0) -> None:
+        """Kill syncfw after the driver yielded ``kill_at`` results, or while the emulator
+        answers the ``kill_in_part``-th write of a batch (its request in flight)."""
+        run_killed(
+            self.profile,
+            GoogleDriver,
+            self.root,
+            kill_at=kill_at,
+            kill_in_part=kill_in_part,
+            emulator=self.emulator,
         )
-        parts = 0
-        serve = self.emulator.handle
-
-        def handle(method: str, target: str, *args: Any, **kwargs: Any) -> Any:
-            nonlocal parts
-            reply = serve(method, target, *args, **kwargs)
-            if kwargs.get("in_batch") and method != "GET":
-                parts += 1
-                if parts == kill_in_part:
-                    os.kill(child.pid, signal.SIGKILL)
-            return reply
-
-        self.emulator.handle = handle  # type: ignore[method-assign]
-        try:
-            out, err = child.communicate(timeout=60)
-        finally:
-            del self.emulator.handle
-        assert child.returncode == -signal.SIGKILL, f"not killed: {out}{err}"
-        return child.returncode
 
 
 @pytest.mark.parametrize(
