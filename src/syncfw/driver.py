@@ -187,6 +187,18 @@ class Driver:
     def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
         raise NotImplementedError
 
+    @classmethod
+    def location(cls, options: Any) -> str | None:
+        """Where a calendar with these options keeps its events, or None when unknown.
+
+        Two calendars of a profile are the same store exactly when their locations are
+        equal; a ``file:`` location also holds every ``file:`` location below it (a folder
+        of .ics files holds each file). syncfw refuses profiles whose pairs would copy a
+        calendar into itself, run twice, or share a target. Drivers return a string such
+        as ``file:/abs/path``, ``memory:NAME`` or the service URL with the calendar.
+        """
+        return None
+
     def series_problem(self, event: Event) -> str | None:
         """Why this calendar cannot store ``event`` as a series, or ``None`` when it can.
 

@@ -57,18 +57,23 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_DAYS = 36_500
+
+
 class WindowConfig(_Section):
     """The span a pair syncs, in whole days back from and ahead of now."""
 
-    past_days: int = Field(default=7, ge=0)
-    future_days: int = Field(default=90, ge=0)
+    # At most a century: further would overflow the calendar (year 9999) and no provider
+    # lists that far anyway.
+    past_days: int = Field(default=7, ge=0, le=MAX_DAYS)
+    future_days: int = Field(default=90, ge=0, le=MAX_DAYS)
 
 
 class RecurrenceConfig(_Section):
     """``expand`` writes single instances up to the horizon; ``series`` keeps RRULEs."""
 
     mode: Literal["expand", "series"] = "expand"
-    horizon_days: int = Field(default=365, ge=1)
+    horizon_days: int = Field(default=365, ge=1, le=MAX_DAYS)
 
 
 class AttendeesConfig(_Section):

@@ -88,6 +88,7 @@ class _Loader:
         names = sorted(data["calendars"]) if isinstance(data.get("calendars"), dict) else []
         persons = self.persons(data.get("persons"), names)
         pairs = self.pairs(data, names)
+        self.check_stores(data.get("pairs"), calendars)
         self.raise_problems()
         return Profile(
             path=self.file,
@@ -312,6 +313,55 @@ class _Loader:
             hint = "conflict: applies to two-way pairs (policy: two-way)"
             self.error((*loc, "conflict"), "a master-push pair has no conflicts to settle", hint)
 
+    def check_stores(self, raw: Any, calendars: dict[str, CalendarConfig]) -> None:
+        """Pairs that would copy a calendar into itself (its own file or folder under another
+        name) or run twice (the same source and target), which duplicate every event; and
+        targets nested in another pair's (a file inside another pair's folder), which each
+        pair would read as its own. Pairs from several sources into one target are fine:
+        each owns only the events it wrote."""
+        drivers = self.plugins.drivers()
+
+        def where(name: Any) -> str | None:
+            calendar = calendars.get(name) if isinstance(name, str) else None
+            if calendar is None or calendar.driver not in drivers:
+                return None
+            return drivers[calendar.driver].cls.location(calendar.options)
+
+        seen: dict[tuple[str, str], int] = {}  # (source, target) location -> line
+        for i, spec in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(spec, dict) or spec.get("source") == spec.get("target"):
+                continue  # reported by check_pair
+            loc: Loc = ("pairs", i, "target")
+            source, target = where(spec.get("source")), where(spec.get("target"))
+            if source is None or target is None:
+                continue
+            if _overlap(source, target):
+                self.error(
+                    loc,
+                    f"{spec['target']!r} is where {spec['source']!r} keeps its events "
+                    f"({_shown(target)}): every run would copy the calendar into itself",
+                    "give the target a file, folder or calendar of its own",
+                )
+                continue
+            twin = seen.get((source, target))
+            nested = next((t for _, t in seen if t != target and _overlap(t, target)), None)
+            if twin is not None:
+                self.error(
+                    loc,
+                    f"this pair and the pair at line {twin} have the same source and target "
+                    f"({_shown(target)}): every event would be written twice",
+                    "remove one of the two pairs",
+                )
+            elif nested is not None:
+                self.error(
+                    loc,
+                    f"the target {_shown(target)} and another pair's target {_shown(nested)} "
+                    "hold each other's events: each pair would read the other's as its own",
+                    "give each pair a folder or file of its own, side by side",
+                )
+            else:
+                seen[(source, target)] = self.line_for(("pairs", i))
+
     def check_two_sided(self, spec: dict[str, Any], loc: Loc, policy: str) -> None:
         """Pairs that write back into the source: nothing that cannot be undone on the way back."""
         if spec.get("transforms"):
@@ -321,6 +371,20 @@ class _Loader:
         if isinstance(attendees, dict) and attendees.get("fan_out") == "copy":
             hint = "use fan_out: invite, or a master-push pair for the persons' copies"
             self.error((*loc, "attendees", "fan_out"), f"a {policy} pair cannot fan out", hint)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Two locations share events: the same, or a folder and something inside it."""
+    if a == b:
+        return True
+    if not (a.startswith("file:") and b.startswith("file:")):
+        return False
+    first, second = Path(a[5:]), Path(b[5:])
+    return first in second.parents or second in first.parents
+
+
+def _shown(location: str) -> str:
+    return location[5:] if location.startswith("file:") else location
 
 
 def _supported() -> str:

@@ -122,7 +122,11 @@ class State:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"state file {path} cannot be used: {exc}") from exc
+            raise StateError(
+                f"state file {path} cannot be used: {exc}; move it aside (keep it for a bug "
+                "report) and run again: the next run starts a new state and adopts what "
+                "syncfw already wrote into the targets, without duplicates"
+            ) from exc
 
     def _migrate(self) -> None:
         # Each step re-reads the version under the write lock (BEGIN IMMEDIATE), so two

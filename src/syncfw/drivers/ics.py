@@ -66,6 +66,11 @@ class IcsDriver(Driver):
 
     name = "ics"
     Options = IcsOptions
+
+    @classmethod
+    def location(cls, options: IcsOptions) -> str:
+        return f"file:{options.path.resolve()}"
+
     capabilities = Capabilities(
         incremental=False,
         conditional_writes=True,

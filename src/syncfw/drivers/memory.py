@@ -198,6 +198,11 @@ class MemoryDriver(Driver):
 
     name = "memory"
     Options = MemoryOptions
+
+    @classmethod
+    def location(cls, options: MemoryOptions) -> str:
+        return f"memory:{options.name}"
+
     capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,

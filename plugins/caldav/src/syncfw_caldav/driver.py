@@ -91,6 +91,11 @@ class CaldavDriver(Driver):
 
     name = "caldav"
     Options = CaldavOptions
+
+    @classmethod
+    def location(cls, options: CaldavOptions) -> str:
+        return f"{safe_url(options.url)}|{options.username or ''}|{options.calendar}"
+
     capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,

@@ -71,6 +71,11 @@ class GoogleDriver(Driver):
 
     name = "google"
     Options = GoogleOptions
+
+    @classmethod
+    def location(cls, options: GoogleOptions) -> str:
+        return f"{options.base_endpoint}calendar/v3/calendars/{options.calendar}"
+
     capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,

@@ -84,6 +84,12 @@ class JobcalDriver(Driver):
 
     name = "jobcal"
     Options = JobcalOptions
+
+    @classmethod
+    def location(cls, options: JobcalOptions) -> str:
+        path = sqlite_file(make_url(options.url))  # the URL is already resolved
+        return f"file:{path.resolve()}" if path is not None else safe_url(options.url)
+
     capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,

@@ -66,6 +66,11 @@ class OutlookDriver(Driver):
 
     name = "outlook"
     Options = OutlookOptions
+
+    @classmethod
+    def location(cls, options: OutlookOptions) -> str:
+        return f"{options.api}{options.mailbox}/calendars/{options.calendar}"
+
     capabilities = Capabilities(
         incremental=True,
         conditional_writes=True,
