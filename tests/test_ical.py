@@ -263,3 +263,39 @@ def test_a_document_that_is_not_icalendar_raises(data: str) -> None:
 
 def test_an_empty_calendar_has_no_events() -> None:
     assert events_from_ical(event_to_ical([])) == []
+
+
+GOOGLE_EXPORT = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+X-WR-CALNAME:Shop
+X-WR-TIMEZONE:{zone}
+BEGIN:VEVENT
+UID:floating@example.com
+DTSTART:20310303T090000
+DTEND:20310303T100000
+SUMMARY:Floating, in the calendar's zone
+END:VEVENT
+BEGIN:VEVENT
+UID:utc@example.com
+DTSTART:20310303T090000Z
+DTEND:20310303T100000Z
+SUMMARY:In UTC
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_floating_times_of_an_x_wr_timezone_calendar_are_in_that_zone() -> None:
+    events = {e.uid: e for e in events_from_ical(GOOGLE_EXPORT.format(zone="Europe/Berlin"))}
+    floating, utc = events["floating@example.com"], events["utc@example.com"]
+    assert isinstance(floating, Event) and isinstance(utc, Event)
+    assert as_utc(floating.start) == datetime(2031, 3, 3, 8, tzinfo=UTC)  # 09:00 in Berlin
+    assert as_utc(utc.start) == datetime(2031, 3, 3, 9, tzinfo=UTC)  # the same instant
+
+
+def test_an_unknown_x_wr_timezone_leaves_the_times_as_written() -> None:
+    events = {e.uid: e for e in events_from_ical(GOOGLE_EXPORT.format(zone="Mars/Olympus"))}
+    floating = events["floating@example.com"]
+    assert isinstance(floating, Event)
+    assert as_utc(floating.start) == datetime(2031, 3, 3, 9, tzinfo=UTC)

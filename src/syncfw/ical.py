@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
+import x_wr_timezone
 from icalendar import Parameters, vCalAddress, vRecur
 from icalendar.cal import Component
 
@@ -221,7 +222,19 @@ def parse_calendars(data: bytes | str) -> list[icalendar.Calendar]:
     calendars = [c for c in components if c.name == "VCALENDAR"]
     if not calendars:
         raise ValueError("not an iCalendar document: no complete BEGIN:VCALENDAR ... END:VCALENDAR")
-    return calendars
+    return [_standard(c) for c in calendars]
+
+
+def _standard(calendar: icalendar.Calendar) -> icalendar.Calendar:
+    """``calendar`` with an ``X-WR-TIMEZONE`` (Google's exports) made RFC 5545: its floating
+    times are in that zone, as Google and recurring-ical-events take them, not in UTC."""
+    if "X-WR-TIMEZONE" not in calendar:
+        return calendar
+    try:
+        standard: icalendar.Calendar = x_wr_timezone.to_standard(calendar)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return calendar  # an unknown zone name: the times stay as they are written
+    return standard
 
 
 def events_from_ical(data: bytes | str) -> list[Event | ParseProblem]:
