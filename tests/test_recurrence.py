@@ -72,6 +72,16 @@ def test_weekly_with_until_is_inclusive_in_every_form() -> None:
     assert starts(early) == mondays(6, 13)
 
 
+def test_a_date_until_of_a_series_in_utc_ends_before_that_day() -> None:
+    # DTSTART in UTC with UNTIL as a DATE (converters write these): recurring-ical-events
+    # and dateutil take UNTIL as the start of that day, so the 20th has no occurrence.
+    start = datetime(2025, 1, 6, 8, tzinfo=UTC)
+    utc = weekly("FREQ=WEEKLY;UNTIL=20250120").replace(
+        start=start, end=start + timedelta(hours=1), timezone=None
+    )
+    assert starts(expand("K", utc, **YEAR_2025)) == [start, start + timedelta(days=7)]
+
+
 def test_a_rule_without_end_stops_at_the_span_end() -> None:
     span = {"start": datetime(2025, 1, 1, tzinfo=UTC), "end": datetime(2025, 2, 1, tzinfo=UTC)}
     pairs = expand("K", weekly("FREQ=WEEKLY"), **span)

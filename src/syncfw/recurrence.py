@@ -293,12 +293,21 @@ def _until_limit(value: str | None, series: _Series) -> datetime | None:
     if match is None:
         raise _Invalid(f"invalid UNTIL {value!r}: expected YYYYMMDD or YYYYMMDDTHHMMSSZ")
     day, clock, utc = match.groups()
-    if clock is None:  # a date: the whole day counts
-        return datetime.combine(datetime.strptime(day, "%Y%m%d").date(), time.max)
+    if clock is None:
+        until_day = datetime.strptime(day, "%Y%m%d").date()
+        if series.all_day or not _in_utc(series.zone):
+            return datetime.combine(until_day, time.max)  # the whole day counts
+        # A date for a series in UTC (RFC 5545 wants the type of DTSTART; such files come
+        # from converters): the start of that day, as recurring-ical-events reads it.
+        return datetime.combine(until_day, time.min)
     moment = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
     if utc:
         moment = moment.replace(tzinfo=UTC).astimezone(series.zone).replace(tzinfo=None)
     return datetime.combine(moment.date(), time.max) if series.all_day else moment
+
+
+def _in_utc(zone: tzinfo) -> bool:
+    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
 
 
 def _fires_at_all(rule: rrule, dtstart: datetime) -> bool:
