@@ -299,3 +299,12 @@ def test_an_unknown_x_wr_timezone_leaves_the_times_as_written() -> None:
     floating = events["floating@example.com"]
     assert isinstance(floating, Event)
     assert as_utc(floating.start) == datetime(2031, 3, 3, 9, tzinfo=UTC)
+
+
+def test_an_empty_rrule_line_is_a_single_event() -> None:
+    text = GOOGLE_EXPORT.format(zone="UTC").replace(
+        "DTEND:20310303T100000Z\n", "DTEND:20310303T100000Z\nRRULE:\n"
+    )
+    events = {e.uid: e for e in events_from_ical(text)}
+    event = events["utc@example.com"]
+    assert isinstance(event, Event) and event.rrule == () and not event.recurring

@@ -317,7 +317,8 @@ def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Ev
         organizer=_attendee(organizer) if organizer is not None else None,
         attendees=tuple(_attendee(a) for a in _all(vevent, "ATTENDEE")),
         timezone=tz.key if isinstance(tz, ZoneInfo) and tz.key not in ("UTC", "Etc/UTC") else None,
-        rrule=tuple(_rule_text(r) for r in _all(vevent, "RRULE")),
+        # an empty RRULE line repeats nothing: a single event, as recurring-ical-events has it
+        rrule=tuple(text for text in map(_rule_text, _all(vevent, "RRULE")) if text),
         rdates=tuple(_when(v, "RDATE") for p in _all(vevent, "RDATE") for v in p.dts),
         exdates=tuple(_when(v, "EXDATE") for p in _all(vevent, "EXDATE") for v in p.dts),
         recurrence_id=_when(vevent["RECURRENCE-ID"], "RECURRENCE-ID")
