@@ -308,3 +308,21 @@ def test_an_empty_rrule_line_is_a_single_event() -> None:
     events = {e.uid: e for e in events_from_ical(text)}
     event = events["utc@example.com"]
     assert isinstance(event, Event) and event.rrule == () and not event.recurring
+
+
+def test_written_vtimezones_cover_the_events_own_dates() -> None:
+    far = Event(
+        uid="far@example.com",
+        title="In 2040",
+        start=datetime(2040, 7, 2, 9, tzinfo=BERLIN),
+        end=datetime(2040, 7, 2, 10, tzinfo=BERLIN),
+        timezone="Europe/Berlin",
+    )
+    calendar = icalendar.Calendar.from_ical(event_to_ical([far]))
+    (zone,) = calendar.walk("VTIMEZONE")
+    # A parser that uses only the embedded zone must still see the 2040 change to summer
+    # time (icalendar's default definition stops in 2038).
+    (summer,) = zone.walk("DAYLIGHT")
+    rdates = summer["RDATE"] if isinstance(summer["RDATE"], list) else [summer["RDATE"]]
+    changes = {d.dt.date() for rdate in rdates for d in rdate.dts}
+    assert date(2040, 3, 25) in changes

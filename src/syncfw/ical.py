@@ -113,12 +113,29 @@ def event_to_components(event: Event) -> list[icalendar.Event]:
 def event_to_ical(events: Iterable[Event]) -> bytes:
     """A complete VCALENDAR holding the events and the VTIMEZONEs they use."""
     calendar = new_calendar()
+    days: list[date] = []
     for event in events:
         for component in event_to_components(event):
             calendar.add_component(component)
-    calendar.add_missing_timezones()
+        days += _days(event)
+    # The VTIMEZONEs cover every date the events name (icalendar's default stops in 2038,
+    # and a parser using the embedded zone would read a later event an hour off).
+    first = min([icalendar.Timezone.DEFAULT_FIRST_DATE, *days])
+    last = max([icalendar.Timezone.DEFAULT_LAST_DATE, *(d + timedelta(days=366) for d in days)])
+    calendar.add_missing_timezones(first_date=first, last_date=last)
     data: bytes = calendar.to_ical()
     return data
+
+
+def _days(event: Event) -> list[date]:
+    """The dates an event (and its overrides, RDATEs, EXDATEs) names."""
+    moments = [event.start, event.end, *event.rdates, *event.exdates]
+    if event.recurrence_id is not None:
+        moments.append(event.recurrence_id)
+    days = [m.date() if isinstance(m, datetime) else m for m in moments]
+    for override in event.overrides:
+        days += _days(override)
+    return days
 
 
 def new_calendar() -> icalendar.Calendar:
