@@ -187,10 +187,10 @@ def test_a_corpus_file_syncs_to_the_instances_recurring_ical_events_gives(
             f"unreadable: recurring-ical-events: {outcome.reference_error[:120]}; "
             f"syncfw reported: {outcome.problems[0][:160]}"
         )
-    if entry is None:
+    if entry is None or entry == (BUG, entry[1]):  # a bug's case: strict xfail until fixed
         check_identical(outcome)
-    elif entry[0] == BUG:  # xfails until fixed; then it must hold what remains by design
-        check(outcome, *entry[2:3], reason=entry[1]) if len(entry) > 2 else check_identical(outcome)
+    elif entry[0] == BUG:  # once fixed, what remains must be the design difference
+        check(outcome, entry[2], reason=entry[1], source=path)
     else:
         check(outcome, entry[0], reason=entry[1], source=path)
 
