@@ -86,14 +86,6 @@ EXPECTED: dict[tuple[str, str], tuple[str, ...]] = {
         BUG,
         "issue 10 point 4: custom VTIMEZONE (/Europe/CUSTOM) in series mode: an hour off after DST",
     ),
-    ("recurring_ical_events/issue_86_x_wr_timezone_without_time_zone_in_dt.ics", "expand"): (
-        BUG,
-        "issue 10 point 5: X-WR-TIMEZONE floating times (still 2 h off after f4467db)",
-    ),
-    ("recurring_ical_events/issue_86_x_wr_timezone_without_time_zone_in_dt.ics", "series"): (
-        BUG,
-        "issue 10 point 5: X-WR-TIMEZONE floating times (still 2 h off after f4467db)",
-    ),
     ("icalendar/calendars/issue_156_RDATE_with_PERIOD_TZID_khal_2.ics", "expand"): (
         BUG,
         "issue 10 point 6: orphan THISANDFUTURE override with RDATE periods and no master",

@@ -420,3 +420,22 @@ def test_folder_mode_writes_remove_temp_files_a_killed_writer_left(tmp_path: Pat
     write(driver, WriteOp("delete", key="new.ics"))
     assert not young.exists()
     assert sorted(p.name for p in folder.glob(".*")) == [".notes", ".x.ics.notrandom.tmp"]
+
+
+@pytest.mark.parametrize("mode", ["file", "folder"])
+def test_an_x_wr_timezone_calendar_reads_its_floating_times_in_that_zone(
+    tmp_path: Path, mode: str
+) -> None:
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nX-WR-TIMEZONE:Europe/Brussels\r\n"
+        "BEGIN:VEVENT\r\nUID:match@example.com\r\nDTSTART:20310916T210000\r\n"
+        "DTEND:20310916T224500\r\nSUMMARY:Match\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    path = tmp_path / "cal.ics" if mode == "file" else tmp_path / "cal"
+    target = path if mode == "file" else path / "match.ics"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    window = fresh_window(datetime(2031, 9, 1, tzinfo=UTC))
+    (change,) = make_driver(path).read(None, window)
+    assert change.event is not None
+    assert as_utc(change.event.start) == datetime(2031, 9, 16, 19, tzinfo=UTC)  # 21:00 CEST

@@ -37,7 +37,9 @@ class Item:
 
     key: str
     text: str
-    timezones: str  # the VTIMEZONEs the item may need to be parsed on its own
+    #: What the item may need to be parsed on its own: the calendar's X-WR-TIMEZONE, and
+    #: the VTIMEZONEs it uses.
+    timezones: str
 
     @property
     def etag(self) -> str:
@@ -135,12 +137,18 @@ class Document:
 
     def items(self) -> list[Item]:
         zones = {s.key: s.text for s in self.segments if s.kind == "VTIMEZONE" and s.key}
+        # The calendar's X-WR-TIMEZONE decides what its floating times mean (ical.py).
+        wr_zone = "".join(
+            s.text
+            for s in self.segments
+            if not s.kind and s.text.upper().startswith("X-WR-TIMEZONE")
+        )
         items = []
         for key, segments in self._events.items():
             text = "".join(s.text for s in segments)
             # An IANA TZID needs no VTIMEZONE to be read; parsing one per item is slow.
             needed = "".join(z for tzid, z in zones.items() if tzid in text and not _iana(tzid))
-            items.append(Item(key, text, needed))
+            items.append(Item(key, text, wr_zone + needed))
         return items
 
     def remove(self, key: str) -> None:
