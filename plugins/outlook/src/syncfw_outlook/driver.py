@@ -371,9 +371,8 @@ class OutlookDriver(Driver):
             return WriteResult(op, key=key, error=PreconditionFailed(key or "", calendar=calendar))
         if reply.status in _GONE and key:
             return WriteResult(op, key=key, error=NotFound(key, calendar=calendar))
-        detail = _error_message(reply)
         error = DriverError(
-            f"{op.action} {key or 'new event'}: Microsoft Graph answered {reply.status} {detail}",
+            f"{op.action} {key or 'new event'}: Microsoft Graph answered {reply.detail}",
             calendar=calendar,
         )
         return WriteResult(op, key=key, error=error)
@@ -478,14 +477,6 @@ class OutlookDriver(Driver):
 
 def _master_etag(etag: str | None) -> str:
     return (etag or "").split("|", 1)[0]
-
-
-def _error_message(reply: Reply) -> str:
-    try:
-        message = str(reply.body["error"]["message"])
-    except (KeyError, TypeError):
-        message = ""
-    return f"{reply.code} {message}".strip()[:300]
 
 
 def _iso(moment: datetime | date) -> str:

@@ -80,6 +80,15 @@ class Reply:
         """``status code``, for messages: "412 ErrorIrresolvableConflict"."""
         return f"{self.status} {self.code}".rstrip()
 
+    @property
+    def detail(self) -> str:
+        """``status code message`` (Graph's error message, shortened), for error reports."""
+        try:
+            message = str(self.body["error"]["message"])
+        except (KeyError, TypeError):
+            message = ""
+        return f"{self.summary} {message}".strip()[:300]
+
     def retry_after(self) -> float | None:
         value = self.headers.get("retry-after")
         try:
