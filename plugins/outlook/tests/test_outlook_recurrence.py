@@ -360,6 +360,17 @@ def test_until_becomes_the_last_date_it_allows(until: str, end_date: str) -> Non
     assert recurrence["range"]["endDate"] == end_date
 
 
+def test_a_date_until_of_a_utc_series_keeps_only_the_start_of_that_day() -> None:
+    # As syncfw's expansion and recurring-ical-events read it (issue 10): no 00:30 instance
+    # on the UNTIL day itself, and Outlook's endDate is the day before.
+    start = datetime(2024, 1, 1, 0, 30, tzinfo=UTC)  # a Monday
+    recurrence, _ = round_trip("FREQ=WEEKLY;BYDAY=MO,TU;WKST=MO;UNTIL=20240102", start, "UTC")
+    assert recurrence["range"]["endDate"] == "2024-01-01"
+    midnight = datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
+    recurrence, _ = round_trip("FREQ=DAILY;UNTIL=20240103", midnight, "UTC")
+    assert recurrence["range"]["endDate"] == "2024-01-03"  # 00:00 on that day is inside
+
+
 def test_end_date_reads_as_the_end_of_that_day_in_the_series_zone() -> None:
     start = datetime(2026, 7, 7, 9, tzinfo=BERLIN)
     recurrence = to_graph("FREQ=WEEKLY;BYDAY=TU;UNTIL=20260721T070000Z", start, WEST)

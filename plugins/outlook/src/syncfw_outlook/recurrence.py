@@ -36,7 +36,8 @@ Where the two differ (Microsoft's documentation, and RFC 5545):
 - UNTIL is an inclusive instant, ``endDate`` an inclusive date in the series'
   zone: the date of the last instance UNTIL allows (one earlier in the day than
   the start time excludes that day). Read back, UNTIL is the end of ``endDate``
-  in that zone, in UTC (a date for an all-day series).
+  in that zone, in UTC (a date for an all-day series). A DATE UNTIL is the whole
+  day, but for a timed series in UTC only its first instant, as syncfw expands it.
 - RFC 5545 always counts DTSTART; Graph starts on the first date on or after
   ``startDate`` that fits the pattern. They agree when DTSTART fits, so a start
   that does not fit is Inexpressible (writing) or a ValueError (reading).
@@ -73,6 +74,7 @@ _KINDS = (
 )
 _RANGES = {"enddate": "endDate", "noend": "noEnd", "numbered": "numbered"}
 _BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+_UTC_KEYS = ("UTC", "Etc/UTC")
 _UNTIL = re.compile(r"(\d{8})(?:T(\d{6})(Z?))?")
 _WHY_NOT = {
     **dict.fromkeys(("BYHOUR", "BYMINUTE", "BYSECOND"), "Outlook repeats at the start time only"),
@@ -280,7 +282,11 @@ def _read_end(
     if match is None:
         raise ValueError(f"invalid RRULE {text!r}: UNTIL={until}")
     day, clock, utc = match.groups()
-    last = datetime.strptime(day + (clock or "235959"), "%Y%m%d%H%M%S")
+    if clock is None:  # a date: the whole day, but for a series in UTC only its start, as
+        # syncfw's expansion (and recurring-ical-events) read it
+        in_utc = zone is UTC or getattr(zone, "key", None) in _UTC_KEYS
+        clock = "000000" if in_utc and isinstance(local, datetime) else "235959"
+    last = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
     if clock and utc:  # an instant: its wall-clock time in the series' zone
         last = last.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
     if isinstance(local, datetime) and last.time() < local.time().replace(tzinfo=None):
