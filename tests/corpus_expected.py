@@ -21,7 +21,6 @@ REFUSED = "refused"
 OMITTED = "omitted"
 LENIENT = "lenient"
 
-PERIOD_END = "issue 10 point 1: RDATE PERIOD end (takes the series' duration)"
 
 NO_UID = (
     "a VEVENT without UID is refused and reported (RFC 5545 requires one; it is syncfw's identity)"
@@ -29,90 +28,19 @@ NO_UID = (
 SHARED_UID = "VEVENTs sharing a UID without RECURRENCE-ID are refused as ambiguous and reported"
 ENDS_BEFORE = "an event that ends before it starts is refused and reported"
 BAD_LINE = "an event with a line that cannot be parsed is refused and reported"
+DATE_HOURS = (
+    "a DATE start with a DURATION of hours (DURATION:PT10H) is refused and reported: RFC 5545 "
+    "wants whole days, and neither a zero-length day nor a guessed time of day is what it means"
+)
 MIXED = "a DATE start with a DATE-TIME end (or the reverse) is refused and reported"
-DATE_PERIOD = (
-    "issue 10 point 1: RDATE PERIOD end (a DATE period 19970101/19970102 comes out zero-length)"
-)
-ZONED_RID = (
-    "issue 10 point 3: zoned RECURRENCE-ID on a DATE series (moved in expand, doubled in series)"
-)
 LENIENT_NO_DTSTART = (
     "the reference refuses the file (a VEVENT without DTSTART); syncfw syncs the rest, reports it"
 )
 
 EXPECTED: dict[tuple[str, str], tuple[str, ...]] = {
-    # --- kind (b): known bugs, strict xfails
-    ("icalendar/calendars/issue_1426.ics", "expand"): (BUG, PERIOD_END),
-    ("icalendar/calendars/issue_1426.ics", "series"): (BUG, PERIOD_END),
-    ("icalendar/calendars/period_with_timezone.ics", "expand"): (BUG, PERIOD_END),
-    ("icalendar/calendars/period_with_timezone.ics", "series"): (BUG, PERIOD_END),
-    ("icalendar/calendars/rfc_7265_appendix_example_2_ical.ics", "expand"): (BUG, PERIOD_END),
-    ("icalendar/calendars/rfc_7265_appendix_example_2_ical.ics", "series"): (BUG, PERIOD_END),
-    ("recurring_ical_events/issue_113_period_in_rdate.ics", "expand"): (BUG, PERIOD_END),
-    ("recurring_ical_events/issue_113_period_in_rdate.ics", "series"): (BUG, PERIOD_END),
-    ("icalendar/calendars/issue_1633_rdate_with_dates.ics", "expand"): (
-        BUG,
-        DATE_PERIOD,
-    ),
-    ("icalendar/calendars/issue_1633_rdate_with_dates.ics", "series"): (
-        BUG,
-        DATE_PERIOD,
-    ),
-    ("icalendar/calendars/issue_1633_rdate_with_dates_and_tzid.ics", "expand"): (
-        BUG,
-        DATE_PERIOD,
-    ),
-    ("icalendar/calendars/issue_1633_rdate_with_dates_and_tzid.ics", "series"): (
-        BUG,
-        DATE_PERIOD,
-    ),
-    ("recurring_ical_events/issue_75_range_parameter.ics", "expand"): (
-        BUG,
-        "issue 10 point 2: RANGE=THISANDFUTURE ignored",
-    ),
-    ("recurring_ical_events/issue_75_range_parameter.ics", "series"): (
-        BUG,
-        "issue 10 point 2: RANGE=THISANDFUTURE ignored",
-    ),
-    ("recurring_ical_events/issue_28_rrule_with_UTC_endinginZ.ics", "expand"): (
-        BUG,
-        ZONED_RID,
-    ),
-    ("recurring_ical_events/issue_28_rrule_with_UTC_endinginZ.ics", "series"): (
-        BUG,
-        ZONED_RID,
-    ),
-    ("icalendar/calendars/issue_466_respect_unique_timezone.ics", "series"): (
-        BUG,
-        "issue 10 point 4: custom VTIMEZONE (/Europe/CUSTOM) in series mode: an hour off after DST",
-    ),
-    ("icalendar/calendars/issue_156_RDATE_with_PERIOD_TZID_khal_2.ics", "expand"): (
-        BUG,
-        "issue 10 point 6: orphan THISANDFUTURE override with RDATE periods and no master",
-    ),
-    ("recurring_ical_events/issue_253_additional_recurrence_id.ics", "series"): (
-        BUG,
-        "issue 10 point 6: an extra instance from an additional RECURRENCE-ID in series mode",
-    ),
-    ("recurring_ical_events/issue_201_test_matrix.ics", "expand"): (
-        BUG,
-        "issue 10 point 6: a DATE start with DURATION:PT10H is zero-length",
-        REFUSED,
-    ),
-    ("recurring_ical_events/issue_201_test_matrix.ics", "series"): (
-        BUG,
-        "issue 10 point 6: a DATE start with DURATION:PT10H is zero-length",
-        REFUSED,
-    ),
-    ("icalendar/calendars/issue_350.ics", "expand"): (
-        BUG,
-        "new: one line after END:VCALENDAR makes syncfw refuse the whole calendar",
-    ),
-    ("icalendar/calendars/issue_350.ics", "series"): (
-        BUG,
-        "new: one line after END:VCALENDAR makes syncfw refuse the whole calendar",
-    ),
     # --- kind (a): by design
+    ("recurring_ical_events/issue_201_test_matrix.ics", "expand"): (REFUSED, DATE_HOURS),
+    ("recurring_ical_events/issue_201_test_matrix.ics", "series"): (REFUSED, DATE_HOURS),
     ("recurring_ical_events/issue_18_cancel_status.ics", "expand"): (
         OMITTED,
         "cancelled instances are omitted by design",

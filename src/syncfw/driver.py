@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 
@@ -205,8 +207,19 @@ class Driver:
         Asked only of drivers with ``native_recurrence``, for series a pair keeps whole
         (``recurrence: {mode: series}``). A reason (e.g. "Graph has no BYSETPOS lists")
         makes the engine write that series as single events up to the horizon instead,
-        and say so in the pair's report. The default stores every series.
+        and say so in the pair's report. The default stores every series but those only
+        iCalendar can say: a RANGE=THISANDFUTURE override, a zone without an IANA name
+        (drivers that write iCalendar return None for these; see the ics driver).
         """
+        if any(o.this_and_future for o in event.overrides):
+            return "it has a RANGE=THISANDFUTURE override, which this calendar cannot store"
+        zone = event.start.tzinfo if isinstance(event.start, datetime) else None
+        if (
+            event.timezone is None
+            and zone is not None
+            and not isinstance(zone, ZoneInfo | timezone)
+        ):
+            return "its time zone is defined by its calendar and has no IANA name"
         return None
 
     def settle(self, cursor: Cursor, ours: Mapping[str, str | None]) -> Cursor | None:

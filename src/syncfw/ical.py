@@ -22,9 +22,11 @@ therefore :meth:`Event.content_hash` - survives a round trip.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,10 +36,13 @@ from icalendar import Parameters, vCalAddress, vRecur
 from icalendar.cal import Component
 
 from .model import Attendee, AttendeeKind, Event, Response, Status, Visibility, as_utc
+from .recurrence import without_strays
+from .zones import iana_equivalent
 
 __all__ = [
     "PRODID",
     "ParseProblem",
+    "decode",
     "event_to_components",
     "event_to_ical",
     "events_from_ical",
@@ -45,6 +50,8 @@ __all__ = [
 ]
 
 PRODID = "-//syncfw//syncfw//EN"
+
+log = logging.getLogger(__name__)
 
 # Properties this module reads; a parse error in any other property is ignored.
 _READ = {
@@ -102,12 +109,31 @@ def event_to_components(event: Event) -> list[icalendar.Event]:
     name, an override without ``recurrence_id``, an RRULE that is not one).
     """
     zone = _zone(event, None)
-    components = [_component(event, event.uid, zone)]
+    periods = _periods(event)
+    components = [_component(event, event.uid, zone, periods)]
     for override in event.overrides:
         if override.recurrence_id is None:
             raise ValueError(f"event {event.uid!r}: an override has no recurrence_id")
-        components.append(_component(override, event.uid, _zone(override, zone)))
+        if override.recurrence_id not in periods:
+            components.append(_component(override, event.uid, _zone(override, zone)))
     return components
+
+
+def _periods(event: Event) -> dict[datetime | date, datetime | date]:
+    """RDATE start -> end, for the overrides that only give an RDATE instance another end:
+    written back as the ``RDATE;VALUE=PERIOD`` they were read from."""
+    if not event.rdates or not event.overrides:
+        return {}
+    rdates = set(event.rdates)
+    plain = event.replace(rrule=(), rdates=(), exdates=(), overrides=())
+    return {
+        o.start: o.end
+        for o in event.overrides
+        if o.recurrence_id in rdates
+        and o.start == o.recurrence_id
+        and not o.this_and_future
+        and o.replace(start=event.start, end=event.end, recurrence_id=None) == plain
+    }
 
 
 def event_to_ical(events: Iterable[Event]) -> bytes:
@@ -146,7 +172,7 @@ def new_calendar() -> icalendar.Calendar:
     return calendar
 
 
-def _zone(event: Event, default: ZoneInfo | None) -> ZoneInfo | None:
+def _zone(event: Event, default: tzinfo | None) -> tzinfo | None:
     if event.timezone:
         try:
             return ZoneInfo(event.timezone)
@@ -158,23 +184,31 @@ def _zone(event: Event, default: ZoneInfo | None) -> ZoneInfo | None:
     tz = event.start.tzinfo if isinstance(event.start, datetime) else None
     if isinstance(tz, ZoneInfo) and tz.key not in ("UTC", "Etc/UTC"):
         return tz
+    if tz is not None and not isinstance(tz, ZoneInfo | timezone):
+        return tz  # a zone the source defined, with no IANA twin: written with its definition
     return default
 
 
-def _moment(value: datetime | date, zone: ZoneInfo | None) -> datetime | date:
+def _moment(value: datetime | date, zone: tzinfo | None) -> datetime | date:
     if isinstance(value, datetime):
         return value.astimezone(zone or UTC)
     return value
 
 
-def _component(event: Event, uid: str, zone: ZoneInfo | None) -> icalendar.Event:
+def _component(
+    event: Event,
+    uid: str,
+    zone: tzinfo | None,
+    periods: dict[datetime | date, datetime | date] | None = None,
+) -> icalendar.Event:
     vevent = icalendar.Event()
     vevent.add("UID", uid)
     vevent.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
     if event.modified is not None:  # kept, so `conflict: newest-wins` compares real edits
         vevent.add("LAST-MODIFIED", event.modified.astimezone(UTC).replace(microsecond=0))
     if event.recurrence_id is not None:
-        vevent.add("RECURRENCE-ID", _moment(event.recurrence_id, zone))
+        params = {"RANGE": "THISANDFUTURE"} if event.this_and_future else {}
+        vevent.add("RECURRENCE-ID", _moment(event.recurrence_id, zone), parameters=params)
     vevent.add("SUMMARY", event.title)
     if event.description:
         vevent.add("DESCRIPTION", event.description)
@@ -195,7 +229,11 @@ def _component(event: Event, uid: str, zone: ZoneInfo | None) -> icalendar.Event
     for rule in event.rrule:
         vevent.add("RRULE", _checked_rule(event.uid, rule), encode=False)
     for value in event.rdates:
-        vevent.add("RDATE", _moment(value, zone))
+        if periods and value in periods:
+            period = (_moment(value, zone), _moment(periods[value], zone))
+            vevent.add("RDATE", [period], parameters={"VALUE": "PERIOD"})
+        else:
+            vevent.add("RDATE", _moment(value, zone))
     for value in event.exdates:
         vevent.add("EXDATE", _moment(value, zone))
     return vevent
@@ -228,6 +266,40 @@ def _address(person: Attendee, *, organizer: bool) -> vCalAddress:
 
 class _Unreadable(ValueError):
     """A VEVENT that cannot become an Event; the message says why."""
+
+
+def decode(data: bytes, where: str) -> str:
+    """A calendar file's text: UTF-8 (RFC 5545), a line that is not read as Windows-1252.
+
+    Exports from older Windows programs carry Windows-1252 bytes (``\xe9`` for "é").
+    Such a line is decoded as Windows-1252 (undefined bytes as Latin-1), never dropped
+    or replaced by U+FFFD, and a warning names ``where`` and the line, so one bad byte
+    never blocks the rest of the calendar.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = []
+    for number, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(True), 1):
+        try:
+            text.append(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            log.warning(
+                "%s:%d: not UTF-8 (byte 0x%02x), read as Windows-1252; save the file as UTF-8",
+                where,
+                number,
+                line[exc.start],
+            )
+            text.append(_windows_1252(line))
+    return "".join(text)
+
+
+def _windows_1252(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: undefined there
+        return line.decode("latin-1")
 
 
 def parse_calendars(data: bytes | str) -> list[icalendar.Calendar]:
@@ -284,15 +356,36 @@ def _group(uid: str, vevents: list[Component]) -> list[Event | ParseProblem]:
     try:
         if len(masters) > 1:
             raise _Unreadable(f"{len(masters)} VEVENTs share this UID without RECURRENCE-ID")
-        instances = sorted(
-            (_event(uid, v) for v in vevents if "RECURRENCE-ID" in v),
-            key=lambda e: as_utc(e.recurrence_id),  # type: ignore[arg-type]
-        )
+        # An instance's own RRULE/RDATE/EXDATE mean nothing (recurring-ical-events too).
+        instances = [
+            _event(uid, v)[0].replace(rrule=(), rdates=(), exdates=())
+            for v in vevents
+            if "RECURRENCE-ID" in v
+        ]
         if not masters:  # instances of a series whose master is not in the data
+            instances.sort(key=lambda e: as_utc(e.recurrence_id))  # type: ignore[arg-type]
             return list(instances)
-        return [_event(uid, masters[0], overrides=tuple(instances))]
+        return [_with_overrides(*_event(uid, masters[0]), instances)]
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         return [ParseProblem(uid, title, str(exc) or type(exc).__name__)]
+
+
+def _with_overrides(master: Event, periods: _Periods, overrides: list[Event]) -> Event:
+    """The series with its overrides, and those its RDATE periods imply."""
+    if master.all_day:  # Outlook's RECURRENCE-ID;TZID=...:20240101T000000 on a DATE series
+        overrides = [
+            o.replace(recurrence_id=o.recurrence_id.date())
+            if isinstance(o.recurrence_id, datetime)
+            else o
+            for o in overrides
+        ]
+    explicit = {o.recurrence_id for o in overrides}
+    plain = master.replace(rrule=(), rdates=(), exdates=())
+    for start, end in periods.items():
+        if start not in explicit and end - start != master.end - master.start:  # type: ignore[operator]
+            overrides.append(plain.replace(start=start, end=end, recurrence_id=start))
+    overrides.sort(key=lambda e: as_utc(e.recurrence_id))  # type: ignore[arg-type]
+    return without_strays(master.replace(overrides=tuple(overrides)))
 
 
 def _title(vevent: Component) -> str | None:
@@ -300,7 +393,8 @@ def _title(vevent: Component) -> str | None:
     return str(title) if title is not None else None
 
 
-def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Event:
+def _event(uid: str, vevent: Component) -> tuple[Event, _Periods]:
+    """The VEVENT as an Event, and the ends of its RDATEs given as periods."""
     for name, message in vevent.errors:
         if name is None or name.upper() in _READ:
             raise _Unreadable(f"{name or 'a line'} cannot be parsed: {message}")
@@ -313,12 +407,29 @@ def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Ev
         duration = vevent.decoded("DURATION")
         if not isinstance(duration, timedelta):
             raise _Unreadable(f"DURATION is not a duration: {duration!r}")
+        if not isinstance(start, datetime) and duration % timedelta(days=1):
+            raise _Unreadable(
+                f"DTSTART is a date but DURATION ({duration}) is not whole days; "
+                "give DTSTART a time of day, or the duration in days"
+            )
         end = start + duration
     else:  # RFC 5545 3.6.1: a date lasts the day, a date-time lasts no time
         end = start if isinstance(start, datetime) else start + timedelta(days=1)
     organizer = vevent.get("ORGANIZER")
+    rdates, periods = _rdates(vevent, start)
+    exdates = [_when(v, "EXDATE") for p in _all(vevent, "EXDATE") for v in p.dts]
+    rid = vevent.get("RECURRENCE-ID")
+    recurrence_id = _when(rid, "RECURRENCE-ID") if rid is not None else None
     tz = start.tzinfo if isinstance(start, datetime) else None
-    return Event(
+    if tz is not None and not isinstance(tz, ZoneInfo | timezone):  # the calendar's own zone
+        key = _equivalent(tz, str(vevent["DTSTART"].params.get("TZID", "")), start.year)
+        if key is not None:  # the same instants in the IANA twin, so targets know the rule
+            tz = ZoneInfo(key)
+            start, end = _in(start, tz), _in(end, tz)
+            rdates, exdates = [_in(v, tz) for v in rdates], [_in(v, tz) for v in exdates]
+            periods = {_in(k, tz): _in(v, tz) for k, v in periods.items()}
+            recurrence_id = _in(recurrence_id, tz) if recurrence_id is not None else None
+    event = Event(
         uid=uid,
         title=str(vevent.get("SUMMARY", "")),
         description=str(vevent.get("DESCRIPTION", "")),
@@ -336,14 +447,60 @@ def _event(uid: str, vevent: Component, overrides: tuple[Event, ...] = ()) -> Ev
         timezone=tz.key if isinstance(tz, ZoneInfo) and tz.key not in ("UTC", "Etc/UTC") else None,
         # an empty RRULE line repeats nothing: a single event, as recurring-ical-events has it
         rrule=tuple(text for text in map(_rule_text, _all(vevent, "RRULE")) if text),
-        rdates=tuple(_when(v, "RDATE") for p in _all(vevent, "RDATE") for v in p.dts),
-        exdates=tuple(_when(v, "EXDATE") for p in _all(vevent, "EXDATE") for v in p.dts),
-        recurrence_id=_when(vevent["RECURRENCE-ID"], "RECURRENCE-ID")
-        if "RECURRENCE-ID" in vevent
-        else None,
-        overrides=overrides,
+        rdates=tuple(rdates),
+        exdates=tuple(exdates),
+        recurrence_id=recurrence_id,
+        this_and_future=rid is not None
+        and str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE",
         modified=_modified(vevent),
     )
+    return event, periods
+
+
+_Periods = dict[datetime | date, datetime | date]  # RDATE start -> the end its period gives
+
+
+def _rdates(vevent: Component, start: datetime | date) -> tuple[list[datetime | date], _Periods]:
+    """RDATE values in DTSTART's type, and the ends of those given as periods."""
+    values: list[datetime | date] = []
+    periods: _Periods = {}
+    for prop in _all(vevent, "RDATE"):
+        for value in prop.dts:
+            first = _like(_when(value, "RDATE"), start)
+            values.append(first)
+            if isinstance(value.dt, tuple):  # a period: (start, end) or (start, duration)
+                last = value.dt[1]
+                if isinstance(last, timedelta):
+                    periods[first] = first + last
+                else:
+                    periods[first] = _like(_when(_Dated(last, value.params), "RDATE"), start)
+    return values, periods
+
+
+class _Dated:
+    """A period's end with the parameters of its RDATE value, for :func:`_when`."""
+
+    def __init__(self, dt: datetime | date, params: Any) -> None:
+        self.dt, self.params = dt, params
+
+
+def _like(value: datetime | date, start: datetime | date) -> datetime | date:
+    """An RDATE value in DTSTART's type: a date in a timed series is its midnight in the
+    series' zone (as recurring-ical-events takes it), a date-time in a DATE series its date."""
+    if isinstance(start, datetime) and not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=start.tzinfo)
+    if not isinstance(start, datetime) and isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _in(value: datetime | date, zone: ZoneInfo) -> datetime | date:
+    return value.astimezone(zone) if isinstance(value, datetime) else value
+
+
+@lru_cache(maxsize=64)
+def _equivalent(zone: tzinfo, tzid: str, year: int) -> str | None:
+    return iana_equivalent(zone, tzid=tzid, around=datetime(year, 1, 1, tzinfo=UTC))
 
 
 def _modified(vevent: Component) -> datetime | None:

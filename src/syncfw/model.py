@@ -65,7 +65,10 @@ class Event:
     calendar and is what a driver must round-trip: an event written with uid U
     reads back with uid U. A series carries its RRULE/RDATE/EXDATE lines and,
     in ``overrides``, the instances that differ from the rule, each with
-    ``recurrence_id`` set to the instance's original start.
+    ``recurrence_id`` set to the instance's original start; an override with
+    ``this_and_future`` (RFC 5545 ``RANGE=THISANDFUTURE``) changes that instance and
+    every later one. An RDATE period whose length differs from the series' is an
+    RDATE plus an override with that end (:mod:`syncfw.ical` writes it back as a period).
 
     ``extra`` holds provider-specific data and ``modified`` the time the provider
     last changed the event (``LAST-MODIFIED``, when it says); neither is part of the
@@ -89,6 +92,7 @@ class Event:
     rdates: tuple[datetime | date, ...] = ()
     exdates: tuple[datetime | date, ...] = ()
     recurrence_id: datetime | date | None = None
+    this_and_future: bool = False
     overrides: tuple[Event, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     modified: datetime | None = field(default=None, compare=False, hash=False)
@@ -149,6 +153,7 @@ class Event:
             _instants(self.rdates),
             _instants(self.exdates),
             _instant(self.recurrence_id) if self.recurrence_id is not None else None,
+            *(("THISANDFUTURE",) if self.this_and_future else ()),  # absent: old hashes hold
             tuple(sorted(repr(o._canonical()) for o in self.overrides)) if self.overrides else (),
         )
 

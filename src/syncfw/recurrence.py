@@ -15,7 +15,11 @@ twice takes the first, as RFC 5545 says.
 RFC 5545 details followed here: DTSTART is always an instance; EXDATE removes
 and RDATE adds instances; UNTIL is inclusive; an override (``Event.overrides``)
 replaces the instance whose original start equals its ``recurrence_id`` and is
-ignored when the set has no such instance; a cancelled override removes it.
+ignored when the set has no such instance; a cancelled override removes it. An
+override with ``this_and_future`` (RANGE=THISANDFUTURE) also gives every later
+instance, up to the next such override, its fields, length and shift in time,
+as recurring-ical-events reads it; single overrides still win for their own
+instance.
 
 Hostile input stays bounded: a rule must have a valid FREQ, INTERVAL and COUNT;
 at most :data:`MAX_INSTANCES` instances are returned and at most
@@ -37,7 +41,7 @@ from dateutil.rrule import rrule, rrulestr
 
 from .model import Event, as_utc
 
-__all__ = ["MAX_INSTANCES", "MAX_SCANNED", "expand", "instance_key"]
+__all__ = ["MAX_INSTANCES", "MAX_SCANNED", "expand", "instance_key", "without_strays"]
 
 MAX_INSTANCES = 10_000
 """Instances one :func:`expand` call may return; more raises ValueError."""
@@ -101,6 +105,26 @@ def expand(key: str, event: Event, *, start: datetime, end: datetime) -> list[tu
     return [(instance_key(key, ident), instance) for ident, instance in instances]
 
 
+def without_strays(event: Event) -> Event:
+    """The series without the overrides whose ``recurrence_id`` is none of its instances.
+
+    Such an override (left behind when the rule was shortened) is never shown by
+    :func:`expand`; dropping it keeps a series written whole from showing it either,
+    as recurring-ical-events reads both. THISANDFUTURE overrides are kept, and a series
+    whose rule cannot be checked is returned as it is (:func:`expand` reports it).
+    """
+    if not event.overrides or not event.recurring:
+        return event
+    try:
+        series = _Series(event)
+        kept = tuple(
+            o for ident, o in series.overrides.items() if o.this_and_future or series.occurs(ident)
+        )
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return event
+    return event if len(kept) == len(event.overrides) else event.replace(overrides=kept)
+
+
 class _Series:
     """One series prepared for expansion: its zone, duration and occurrence sources.
 
@@ -120,6 +144,8 @@ class _Series:
             if override.recurrence_id is None:
                 raise _Invalid("an overridden instance has no recurrence_id")
             self.overrides[self.ident_of(override.recurrence_id)] = override
+        # RANGE=THISANDFUTURE: each changes the instances after it, up to the next one.
+        self.futures = sorted((i, o) for i, o in self.overrides.items() if o.this_and_future)
 
     # --------------------------------------------------------- time handling
 
@@ -156,6 +182,10 @@ class _Series:
         ]
         # Occurrences outside [lo, hi] cannot overlap: skipped without a look.
         cushion = timedelta(days=1) if self.all_day else timedelta(hours=3)  # DST, dates
+        cushion += max(  # a THISANDFUTURE override moves later instances in from afar
+            (abs(o.start - o.recurrence_id) + abs(o.end - o.start) for _, o in self.futures),  # type: ignore[operator]
+            default=timedelta(),
+        )
         lo = min([self.local(start - self.duration), *moved_in]) - cushion
         hi = max([self.local(end), *moved_in]) + cushion
 
@@ -187,6 +217,20 @@ class _Series:
             found.sort(key=lambda pair: as_utc(pair[1].start))
         return found
 
+    def occurs(self, ident: Ident) -> bool:
+        """Whether DTSTART, an RDATE or a rule gives an occurrence originally at ``ident``
+        (EXDATE aside); True when finding out would take more than MAX_SCANNED steps."""
+        naive = self.local(self.moment(ident))
+        if naive == self.dtstart or any(self.local(v) == naive for v in self.event.rdates):
+            return True
+        for text in self.event.rrule:
+            for scanned, found in enumerate(self._occurrences(text, naive), start=1):
+                if found == naive or scanned > MAX_SCANNED:
+                    return True
+                if found > naive:
+                    break
+        return False
+
     def _instance(self, ident: Ident, span_start: datetime, span_end: datetime) -> Event | None:
         """The instance originally at ``ident`` if it lies in the span, else None."""
         override = self.overrides.get(ident)
@@ -196,6 +240,14 @@ class _Series:
                 return None
             base, start, end = override, override.start, override.end
             if not _overlaps(start, end, span_start, span_end):
+                return None
+        elif self.futures and self.futures[0][0] < ident:
+            # After a THISANDFUTURE override: its fields, moved as it moved its own instance.
+            future = next(o for i, o in reversed(self.futures) if i < ident)
+            base = future
+            start = original + (future.start - future.recurrence_id)  # type: ignore[operator]
+            end = start + (future.end - future.start)  # type: ignore[operator]
+            if base.status == "cancelled" or not _overlaps(start, end, span_start, span_end):
                 return None
         else:
             end_ident = ident + self.duration
@@ -210,6 +262,7 @@ class _Series:
             ("start", start),
             ("end", end),
             ("recurrence_id", original),
+            ("this_and_future", False),
             ("rrule", ()),
             ("rdates", ()),
             ("exdates", ()),

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
-from ..ical import PRODID, events_from_ical
+from ..ical import PRODID, ParseProblem, decode, events_from_ical
 from ..model import Change, Event
 
 __all__ = ["Document", "Item", "etag"]
@@ -51,12 +51,25 @@ class Item:
             found = events_from_ical(wrapped)
         except ValueError as exc:
             return Change(self.key, etag=self.etag, error=f"{where}: {exc}")
-        if len(found) == 1 and isinstance(found[0], Event):
-            return Change(self.key, found[0], self.etag)
-        if len(found) == 1:
-            return Change(self.key, etag=self.etag, error=f"{where}: {found[0]}")
-        message = f"{where}: event {self.key!r} has only overridden instances, not the series"
-        return Change(self.key, etag=self.etag, error=message)
+        event = one_event(found, where)
+        if isinstance(event, str):
+            return Change(self.key, etag=self.etag, error=event)
+        return Change(self.key, event, self.etag)
+
+
+def one_event(found: list[Event | ParseProblem], where: str) -> Event | str:
+    """The event of one item (a UID of a file, or a folder's file), or what is wrong.
+
+    Several instances of one UID without their series are refused alike in both modes:
+    each alone would be one event, together they need the series they belong to.
+    """
+    if len(found) == 1:
+        return found[0] if isinstance(found[0], Event) else f"{where}: {found[0]}"
+    uids = sorted({e.uid for e in found if e.uid})
+    if len(uids) == 1 and all(isinstance(e, Event) and e.recurrence_id for e in found):
+        return f"{where}: event {uids[0]!r} has only overridden instances, not the series"
+    listed = ", ".join(map(repr, uids))
+    return f"{where}: holds {len(found)} events ({listed}); one event per file is expected"
 
 
 @dataclass(slots=True)
@@ -86,8 +99,8 @@ class Document:
         self._tzids: set[str] = set()  # used by the events put
 
     @classmethod
-    def parse(cls, data: bytes) -> Document:
-        text = data.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError
+    def parse(cls, data: bytes, where: str) -> Document:
+        text = decode(data, where)
         doc = cls()
         if not text.strip():
             return doc
@@ -98,8 +111,9 @@ class Document:
         depth, seen = 0, False
         for number, line in enumerate(lines, 1):
             upper = line.rstrip("\r\n").upper()
-            if depth == 0 and upper.strip() and upper != "BEGIN:VCALENDAR":
+            if depth == 0 and upper.startswith("BEGIN:") and upper != "BEGIN:VCALENDAR":
                 raise ValueError(f"line {number} is outside BEGIN:VCALENDAR: {line[:60]!r}")
+            # Other lines outside (a comment after END:VCALENDAR) are kept as they are.
             if depth >= 1 and upper.startswith("BEGIN:"):
                 depth += 1
                 parts.append(line)
@@ -185,12 +199,16 @@ class Document:
         return "".join(s.text for s in segments).encode()
 
 
+# As icalendar unfolds: blank lines between a line and its continuation are skipped.
+_UNFOLD = re.compile(r"\r?\n(?:\r?\n)*[ \t]")
+
+
 def _key(kind: str, lines: list[str], number: int) -> str:
     """The key of a component: a VEVENT's UID, a VTIMEZONE's TZID (else "")."""
     wanted = {"VEVENT": "UID", "VTIMEZONE": "TZID"}.get(kind)
     if wanted is None:
         return ""
-    unfolded = re.sub(r"\r?\n[ \t]", "", "".join(lines))
+    unfolded = _UNFOLD.sub("", "".join(lines))
     depth = 0
     for line in unfolded.splitlines():
         name, _, value = line.partition(":")

@@ -47,9 +47,9 @@ from ..driver import (
 from ..errors import DriverError, NotFound, PreconditionFailed
 from ..fs import atomic_write, fsync_dir, remove_stale_temp_files
 from ..hookspecs import hookimpl
-from ..ical import ParseProblem, event_to_components, event_to_ical, events_from_ical
-from ..model import Change, Window
-from ._icsfile import Document, etag
+from ..ical import decode, event_to_components, event_to_ical, events_from_ical
+from ..model import Change, Event, Window
+from ._icsfile import Document, etag, one_event
 
 __all__ = ["IcsDriver", "IcsOptions", "atomic_write", "file_name_for"]
 
@@ -101,6 +101,9 @@ class IcsDriver(Driver):
 
     # ------------------------------------------------------------------ read
 
+    def series_problem(self, event: Event) -> str | None:
+        return None  # iCalendar says RANGE=THISANDFUTURE and writes the zones it uses
+
     def read(self, cursor: Cursor | None, window: Window) -> Feed:
         """Every item (the window is applied by the engine); the cursor stays None."""
         if self._missing():
@@ -127,7 +130,9 @@ class IcsDriver(Driver):
 
     def _load(self) -> Document:
         try:
-            return Document.parse(self.path.read_bytes()) if self.path.exists() else Document()
+            if not self.path.exists():
+                return Document()
+            return Document.parse(self.path.read_bytes(), str(self.path))
         except ValueError as exc:
             raise self._error(f"{self.path} cannot be read as iCalendar: {exc}") from exc
 
@@ -231,18 +236,15 @@ def _is_plain_name(key: str) -> bool:
 def _folder_change(file: Path, data: bytes) -> Change | None:
     """One folder item as a Change; None for a file without events (a VTODO, say)."""
     try:
-        found = events_from_ical(data)
+        found = events_from_ical(decode(data, str(file)))
     except ValueError as exc:
         return Change(file.name, etag=etag(data), error=f"{file}: {exc}")
     if not found:
         return None
-    if len(found) > 1:
-        uids = ", ".join(sorted({repr(e.uid) for e in found if e.uid}))
-        message = f"{file}: holds {len(found)} events ({uids}); one event per file is expected"
-        return Change(file.name, etag=etag(data), error=message)
-    if isinstance(found[0], ParseProblem):
-        return Change(file.name, etag=etag(data), error=f"{file}: {found[0]}")
-    return Change(file.name, found[0], etag(data))
+    event = one_event(found, str(file))
+    if isinstance(event, str):
+        return Change(file.name, etag=etag(data), error=event)
+    return Change(file.name, event, etag(data))
 
 
 @hookimpl

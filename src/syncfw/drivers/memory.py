@@ -215,6 +215,9 @@ class MemoryDriver(Driver):
         super().__init__(options, context)
         self.store = MemoryStore.named(options.name)
 
+    def series_problem(self, event: Event) -> str | None:
+        return None  # stores the Event itself
+
     def read(self, cursor: Cursor | None, window: Window) -> Feed:
         # Snapshot now, so CursorExpired is raised by read() itself, not mid-iteration.
         changes, next_cursor = self.store._snapshot(cursor, self.context.calendar)

@@ -50,7 +50,7 @@ from syncfw.driver import (
 from syncfw.drivers.ics import file_name_for
 from syncfw.errors import AuthError, CursorExpired, DriverError, NotFound, PreconditionFailed
 from syncfw.ical import ParseProblem, event_to_ical, events_from_ical
-from syncfw.model import Change, Window
+from syncfw.model import Change, Event, Window
 
 from ._calendars import discover, url_cache
 from ._ctag import PREFIX as CTAG_PREFIX
@@ -180,6 +180,9 @@ class CaldavDriver(Driver):
         return CursorExpired(f"{why}; reading in full", calendar=self.context.calendar)
 
     # ------------------------------------------------------------------ read
+
+    def series_problem(self, event: Event) -> str | None:
+        return None  # iCalendar says RANGE=THISANDFUTURE and writes the zones it uses
 
     def read(self, cursor: Cursor | None, window: Window) -> Feed:
         """Every resource (cursor None) or what changed since ``cursor``."""

@@ -306,7 +306,7 @@ class OutlookDriver(Driver):
     # -- write -----------------------------------------------------------------------
 
     def series_problem(self, event: Event) -> str | None:
-        return series_problem(event)
+        return super().series_problem(event) or series_problem(event)
 
     def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
         size = self.options.batch_size
