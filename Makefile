@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src plugins tests bench
 	$(BIN)/ruff format --check src plugins tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/python -m pytest -q

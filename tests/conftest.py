@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from syncfw.drivers.memory import MemoryStore
-from syncfw.ical import events_from_ical
 from syncfw.model import Event
+from syncfw.sdk.ical import events_from_ical
 
 MakeProfile = Callable[..., Path]
 

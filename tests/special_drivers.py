@@ -6,10 +6,10 @@ import itertools
 from collections.abc import Generator, Iterator, Sequence
 
 from syncfw import hookimpl
-from syncfw.driver import Cursor, Feed, WriteOp, WriteResult
 from syncfw.drivers.memory import MemoryDriver
 from syncfw.errors import NotFound, PreconditionFailed
 from syncfw.model import Change, Window
+from syncfw.sdk.driver import Cursor, Feed, WriteOp, WriteResult
 
 #: Source keys a FlakySource reports as unreadable (malformed) items.
 BROKEN: set[str] = set()

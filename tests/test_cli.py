@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from syncfw.cli import cli
 from syncfw.drivers.memory import MemoryStore
-from syncfw.ical import event_to_ical
+from syncfw.sdk.ical import event_to_ical
 
 from .conftest import MakeProfile, event
 

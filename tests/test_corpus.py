@@ -80,7 +80,7 @@ def cases() -> Iterator[object]:
 
 def instant(value: object) -> Instant:
     if isinstance(value, datetime):
-        if value.tzinfo is None:  # floating: syncfw takes it as UTC (syncfw.ical, by design)
+        if value.tzinfo is None:  # floating: syncfw takes it as UTC (syncfw.sdk.ical, by design)
             value = value.replace(tzinfo=UTC)
         return ("utc", value.astimezone(UTC).isoformat())
     if isinstance(value, date):

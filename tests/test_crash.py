@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.ical import event_to_ical
+from syncfw.core.policies import target_uid
 from syncfw.model import Event
-from syncfw.policies import target_uid
+from syncfw.sdk.ical import event_to_ical
 
 from .conftest import read_ics_folder
 

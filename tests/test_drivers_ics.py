@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncfw.driver import Driver, DriverContext, WriteOp, WriteResult
 from syncfw.drivers import ics
 from syncfw.drivers.ics import IcsDriver, IcsOptions, file_name_for
 from syncfw.errors import DriverError, NotFound, PreconditionFailed
-from syncfw.ical import event_to_ical
+from syncfw.hooks.manager import DEFAULT_PLUGINS
 from syncfw.model import Change, Event, as_utc
-from syncfw.plugins import DEFAULT_PLUGINS
+from syncfw.sdk.driver import Driver, DriverContext, WriteOp, WriteResult
+from syncfw.sdk.ical import event_to_ical
 from syncfw.testing import DriverContract, fresh_window, make_event
 
 
@@ -247,7 +247,7 @@ KILLER = """
 import os, sys, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
-from syncfw.driver import DriverContext, WriteOp
+from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.drivers.ics import IcsDriver, IcsOptions
 from syncfw.testing import make_event
 
@@ -370,7 +370,7 @@ def _age(path: Path, minutes: float) -> None:
 FOLDER_KILLER = """
 import os, sys, time
 from pathlib import Path
-from syncfw.driver import DriverContext, WriteOp
+from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.drivers.ics import IcsDriver, IcsOptions
 from syncfw.testing import make_event
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncfw.driver import Driver, DriverContext, WriteOp
 from syncfw.drivers import memory
 from syncfw.drivers.memory import MemoryDriver, MemoryOptions, MemoryStore
 from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
+from syncfw.hooks.manager import DEFAULT_PLUGINS
 from syncfw.model import Event
-from syncfw.plugins import DEFAULT_PLUGINS
+from syncfw.sdk.driver import Driver, DriverContext, WriteOp
 from syncfw.testing import DriverContract, fresh_window, make_event
 
 

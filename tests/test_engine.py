@@ -6,12 +6,12 @@ from pathlib import Path
 
 import syncfw
 from syncfw import hookimpl
-from syncfw.driver import WriteOp
+from syncfw.core.policies import target_uid
+from syncfw.core.report import AppliedChange, RunReport
 from syncfw.drivers.memory import MemoryStore
 from syncfw.errors import PreconditionFailed
-from syncfw.plugins import Plugins
-from syncfw.policies import target_uid
-from syncfw.report import AppliedChange, RunReport
+from syncfw.hooks.manager import Plugins
+from syncfw.sdk.driver import WriteOp
 
 from .conftest import MakeProfile, event
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 import syncfw
+from syncfw.config.models import load_profile
+from syncfw.core.policies import target_uid
+from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore
-from syncfw.engine import Engine
+from syncfw.hooks.manager import Plugins
 from syncfw.model import Event
-from syncfw.plugins import Plugins
-from syncfw.policies import target_uid
-from syncfw.profile import load_profile
-from syncfw.report import RunReport
-from syncfw.state import State
+from syncfw.runtime.engine import Engine
+from syncfw.runtime.state import State
 
 from . import special_drivers as _drivers
 from .conftest import event

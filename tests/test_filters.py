@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
+from syncfw.config.models import ProfileErrors, load_profile
 from syncfw.errors import ProfileError, SyncfwError
-from syncfw.filters import (
+from syncfw.hooks.filters import (
     BuildError,
     build_filter,
     build_filters,
     build_transform,
     build_transforms,
 )
-from syncfw.hookspecs import hookimpl
+from syncfw.hooks.manager import Plugins
+from syncfw.markers import hookimpl
 from syncfw.model import Attendee, Event
-from syncfw.plugins import Plugins
-from syncfw.profile import ProfileErrors, load_profile
 
 START = datetime(2030, 5, 6, 9, tzinfo=UTC)
 

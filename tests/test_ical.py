@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from syncfw.ical import (
+from syncfw.model import Attendee, Event, as_utc
+from syncfw.sdk.ical import (
     PRODID,
     ParseProblem,
     event_to_components,
     event_to_ical,
     events_from_ical,
 )
-from syncfw.model import Attendee, Event, as_utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -17,11 +17,11 @@ import pytest
 import recurring_ical_events
 
 from syncfw import Engine, load_profile
-from syncfw.driver import Driver, DriverContext
+from syncfw.core.recurrence import expand
 from syncfw.drivers.ics import IcsDriver, IcsOptions
-from syncfw.ical import event_to_ical, events_from_ical
 from syncfw.model import Event
-from syncfw.recurrence import expand
+from syncfw.sdk.driver import Driver, DriverContext
+from syncfw.sdk.ical import event_to_ical, events_from_ical
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPAN = {"start": datetime(2020, 1, 1, tzinfo=UTC), "end": datetime(2031, 1, 1, tzinfo=UTC)}

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import syncfw
-from syncfw.fs import atomic_write
-from syncfw.ical import event_to_ical
+from syncfw.core.policies import target_uid
 from syncfw.model import Event
-from syncfw.policies import target_uid
+from syncfw.sdk.fs import atomic_write
+from syncfw.sdk.ical import event_to_ical
 from syncfw_jobcal.store import JobCalendar
 
 from .conftest import MakeProfile, read_ics_folder

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import syncfw
-from syncfw.attendees import Directory, merge_seen, normalize
-from syncfw.fs import atomic_write
-from syncfw.ical import event_to_ical
+from syncfw.core.attendees import Directory, merge_seen, normalize
+from syncfw.core.policies import target_uid
 from syncfw.model import Attendee, Event, Person
-from syncfw.policies import target_uid
+from syncfw.sdk.fs import atomic_write
+from syncfw.sdk.ical import event_to_ical
 from syncfw_jobcal.store import JobCalendar
 
 from .conftest import MakeProfile, event, read_ics_folder

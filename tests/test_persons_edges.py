@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from syncfw import Engine, RunReport, hookimpl, load_profile
-from syncfw.driver import WriteOp
 from syncfw.drivers.memory import MemoryDriver, MemoryStore
 from syncfw.errors import DriverError, ProfileError
+from syncfw.hooks.manager import Plugins
 from syncfw.model import Attendee, Event, Person
-from syncfw.plugins import Plugins
+from syncfw.sdk.driver import WriteOp
 
 from .conftest import MakeProfile
 

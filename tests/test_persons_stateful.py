@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from syncfw.attendees import Directory, clean_email, normalize
+from syncfw.config.models import load_profile
+from syncfw.core.attendees import Directory, clean_email, normalize
+from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore
-from syncfw.engine import Engine
 from syncfw.model import Attendee, Event, Person
-from syncfw.profile import load_profile
-from syncfw.report import RunReport
+from syncfw.runtime.engine import Engine
 
 T0 = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
 PERSONS = (

@@ -31,14 +31,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from syncfw.driver import WriteOp
+from syncfw.config.models import load_profile
+from syncfw.core.policies import UID_PREFIX, Phase, target_uid
+from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore
-from syncfw.engine import Engine
 from syncfw.errors import DriverError
 from syncfw.model import Event
-from syncfw.policies import UID_PREFIX, Phase, target_uid
-from syncfw.profile import load_profile
-from syncfw.report import RunReport
+from syncfw.runtime.engine import Engine
+from syncfw.sdk.driver import WriteOp
 
 from .test_stateful import Killed
 

@@ -13,18 +13,18 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from syncfw.driver import Driver, DriverOptions, resolve_path
-from syncfw.errors import ProfileError
-from syncfw.hookspecs import hookimpl
-from syncfw.model import Person
-from syncfw.plugins import Plugins
-from syncfw.profile import (
+from syncfw.config.models import (
     PairConfig,
     Profile,
     fill_placeholders,
     load_profile,
     person_calendar_options,
 )
+from syncfw.errors import ProfileError
+from syncfw.hooks.manager import Plugins
+from syncfw.markers import hookimpl
+from syncfw.model import Person
+from syncfw.sdk.driver import Driver, DriverOptions, resolve_path
 
 
 class Auth(BaseModel):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.driver import Driver
+from syncfw.config.models import ProfileErrors, load_profile
 from syncfw.errors import ProfileError
-from syncfw.hookspecs import hookimpl
+from syncfw.hooks.manager import Plugins
+from syncfw.markers import hookimpl
 from syncfw.model import Person
-from syncfw.plugins import Plugins
-from syncfw.profile import ProfileErrors, load_profile
+from syncfw.sdk.driver import Driver
 
 from . import test_profile as shared
 from .test_profile import COPY, GOOD, PlainDriver, error_of

@@ -17,7 +17,7 @@ import pytest
 
 import syncfw
 from syncfw.errors import ProfileError, StateError
-from syncfw.state import State
+from syncfw.runtime.state import State
 
 
 def write(tmp_path: Path, text: str) -> Path:

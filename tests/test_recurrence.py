@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncfw.core.recurrence import MAX_INSTANCES, MAX_SCANNED, expand, instance_key
 from syncfw.model import Attendee, Event
-from syncfw.recurrence import MAX_INSTANCES, MAX_SCANNED, expand, instance_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 YEAR_2025 = {"start": datetime(2025, 1, 1, tzinfo=UTC), "end": datetime(2026, 1, 1, tzinfo=UTC)}

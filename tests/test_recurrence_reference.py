@@ -17,9 +17,9 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncfw.ical import event_to_ical, events_from_ical
+from syncfw.core.recurrence import expand
 from syncfw.model import Event
-from syncfw.recurrence import expand
+from syncfw.sdk.ical import event_to_ical, events_from_ical
 
 ZONES = [UTC, ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney")]
 SPAN_START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from syncfw.config.models import Profile, load_profile
+from syncfw.core.report import Failure, PairReport, RunReport
 from syncfw.errors import PairBusy, ProfileError, StateError
-from syncfw.ical import event_to_ical
-from syncfw.profile import Profile, load_profile
-from syncfw.report import Failure, PairReport, RunReport
-from syncfw.serve import Scheduler
+from syncfw.runtime.serve import Scheduler
+from syncfw.sdk.ical import event_to_ical
 
 from .conftest import MakeProfile, event
 
@@ -151,7 +151,7 @@ def test_a_slow_pair_delays_a_fast_one_by_one_run_at_most(profile: Profile) -> N
 def test_a_busy_pair_is_logged_and_tried_again_at_its_next_interval(
     profile: Profile, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "syncfw.serve")
+    caplog.set_level(logging.INFO, "syncfw.runtime.serve")
     engines = FakeEngines(until=130)
     engines.outcomes["fast"] = ["busy"]
     made = scheduler(profile, engines, pairs=["fast"])
@@ -166,7 +166,7 @@ def test_a_busy_pair_is_logged_and_tried_again_at_its_next_interval(
 def test_a_partial_run_logs_its_failed_events(
     profile: Profile, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "syncfw.serve")
+    caplog.set_level(logging.INFO, "syncfw.runtime.serve")
     engines = FakeEngines(until=1e9)
     engines.outcomes["fast"] = ["partial"]
     [run] = scheduler(profile, engines, pairs=["fast"]).run_once()
@@ -180,7 +180,7 @@ def test_a_partial_run_logs_its_failed_events(
 def test_a_fanned_out_run_logs_a_line_per_copy_and_counts_the_worst(
     profile: Profile, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "syncfw.serve")
+    caplog.set_level(logging.INFO, "syncfw.runtime.serve")
     engines = FakeEngines(until=1e9)
     engines.outcomes["fast"] = ["fan-out"]
     [run] = scheduler(profile, engines, pairs=["fast"]).run_once()
@@ -199,7 +199,7 @@ def test_a_fanned_out_run_logs_a_line_per_copy_and_counts_the_worst(
 def test_errors_are_logged_and_do_not_stop_the_loop(
     profile: Profile, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "syncfw.serve")
+    caplog.set_level(logging.INFO, "syncfw.runtime.serve")
     engines = FakeEngines(until=250)
     engines.outcomes = {"*factory*": ["state file is locked"], "fast": ["raise", "error"]}
     made = scheduler(profile, engines, pairs=["fast"])
@@ -218,7 +218,7 @@ def test_errors_are_logged_and_do_not_stop_the_loop(
 def test_a_stop_during_a_run_reaches_the_engine_and_ends_the_loop(
     profile: Profile, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "syncfw.serve")
+    caplog.set_level(logging.INFO, "syncfw.runtime.serve")
     engines = FakeEngines(until=30)
     engines.took["fast"] = 30  # the stop arrives while the first run is in flight
     engines.outcomes["fast"] = ["error"]  # what an interrupted run reports

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from syncfw.errors import StateError
-from syncfw.state import SCHEMA_VERSION, Mapping, State
+from syncfw.model import Link
+from syncfw.runtime.state import SCHEMA_VERSION, State
 
 
 def test_a_new_file_gets_the_current_schema_and_keeps_what_is_written(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "state.db"
     with State(path) as state:
         with state.transaction():
-            state.put_mappings("p", [Mapping("s1", "t1", "uid1", "h1", "e1", "2030-01-01", "s1")])
+            state.put_mappings("p", [Link("s1", "t1", "uid1", "h1", "e1", "2030-01-01", "s1")])
         state.set_cursor("p", "jobs", "cursor-1", "2030-01-01")
         run = state.start_run("p")
         state.finish_run(run, status="ok", created=1, updated=0, deleted=0, unchanged=0, failed=0)
@@ -30,7 +31,7 @@ def test_a_new_file_gets_the_current_schema_and_keeps_what_is_written(tmp_path: 
 def test_a_transaction_that_fails_leaves_nothing(tmp_path: Path) -> None:
     with State(tmp_path / "s.db") as state:
         with pytest.raises(RuntimeError), state.transaction():
-            state.put_mappings("p", [Mapping("s1", "t1", "u", "h", None, "2030-01-01", "s1")])
+            state.put_mappings("p", [Link("s1", "t1", "u", "h", None, "2030-01-01", "s1")])
             raise RuntimeError("killed mid-way")
         assert state.mappings("p") == {}
 
@@ -51,7 +52,7 @@ def test_a_file_that_is_not_a_state_store_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_version_1_file_is_migrated_and_keeps_its_mappings(tmp_path: Path) -> None:
-    from syncfw.state import MIGRATIONS
+    from syncfw.runtime.state import MIGRATIONS
 
     path = tmp_path / "v1.db"
     db = sqlite3.connect(path)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import syncfw
+from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore
-from syncfw.plugins import Plugins
-from syncfw.report import RunReport
+from syncfw.hooks.manager import Plugins
 
 from .conftest import MakeProfile, event
 

@@ -13,15 +13,15 @@ import pytest
 
 import syncfw
 from syncfw import hookimpl
-from syncfw.driver import Capabilities, WriteOp
+from syncfw.config.models import load_profile
 from syncfw.drivers.memory import MemoryDriver, MemoryStore
-from syncfw.engine import Engine
 from syncfw.errors import DriverError
-from syncfw.ical import event_to_ical
+from syncfw.hooks.manager import Plugins
 from syncfw.model import Attendee, Event
-from syncfw.plugins import Plugins
-from syncfw.profile import load_profile
-from syncfw.session import SessionError
+from syncfw.runtime.engine import Engine
+from syncfw.runtime.session import SessionError
+from syncfw.sdk.driver import Capabilities, WriteOp
+from syncfw.sdk.ical import event_to_ical
 
 from .conftest import MakeProfile, event, read_ics_folder
 from .conftest import day_at as at
@@ -365,7 +365,10 @@ def test_a_session_whose_push_fails_says_so(
     write_profile: MakeProfile, local: MemoryStore, remote: MemoryStore
 ) -> None:
     path = profile(write_profile, "open-pull-close-push")
-    with pytest.raises(SessionError, match=r"push failed.*refused the login"), syncfw.session(path):
+    with (
+        pytest.raises(SessionError, match=r"push failed.*refused the login"),
+        syncfw.session(path),
+    ):
         local.put(event("l", "written in the agenda"))
         remote.fail_on = _broken
     remote.fail_on = None

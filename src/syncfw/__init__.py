@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .driver import Capabilities, Driver, DriverContext, DriverOptions, Feed, WriteOp, WriteResult
-from .engine import Engine, Progress
-from .errors import (
+from syncfw.config.models import Profile, load_profile
+from syncfw.core.policies import Phase
+from syncfw.core.report import AppliedChange, Failure, PairReport, RunReport
+from syncfw.errors import (
     AuthError,
     CursorExpired,
     DriverError,
@@ -27,14 +28,21 @@ from .errors import (
     StateError,
     SyncfwError,
 )
-from .hookspecs import hookimpl
-from .model import Attendee, Change, Event, Person, Window
-from .plugins import Plugins
-from .policies import Phase
-from .profile import Profile, load_profile
-from .report import AppliedChange, Failure, PairReport, RunReport
-from .session import Session, SessionError, session
-from .state import State
+from syncfw.hooks.manager import Plugins
+from syncfw.markers import hookimpl
+from syncfw.model import Attendee, Change, Event, Person, Window
+from syncfw.runtime.engine import Engine, Progress
+from syncfw.runtime.session import Session, SessionError, session
+from syncfw.runtime.state import State
+from syncfw.sdk.driver import (
+    Capabilities,
+    Driver,
+    DriverContext,
+    DriverOptions,
+    Feed,
+    WriteOp,
+    WriteResult,
+)
 
 __all__ = [
     "AppliedChange",

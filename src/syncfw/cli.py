@@ -29,15 +29,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
-from .engine import Engine
-from .errors import ProfileError, StateError, SyncfwError
-from .plugins import default_plugins
-from .policies import Phase
-from .profile import Profile, load_profile
-from .report import RunReport
-from .serve import PairRun, Scheduler
-from .state import State
+from syncfw import __version__
+from syncfw.config.models import Profile, load_profile
+from syncfw.core.policies import Phase
+from syncfw.core.report import RunReport
+from syncfw.errors import ProfileError, StateError, SyncfwError
+from syncfw.hooks.manager import default_plugins
+from syncfw.runtime.engine import Engine
+from syncfw.runtime.serve import PairRun, Scheduler
+from syncfw.runtime.state import State
 
 __all__ = ["cli", "main"]
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import AuthError, SyncfwError
-from .tokens import FileTokenStore, TokenStore
+from syncfw.errors import AuthError, SyncfwError
+from syncfw.sdk.tokens import FileTokenStore, TokenStore
 
-__all__ = ["auth_group", "sign_in_calendars"]
+if TYPE_CHECKING:
+    from syncfw.config.models import Profile
+
+__all__ = ["auth_group", "load_profile", "sign_in_calendars"]
 
 
 def auth_group(cli: click.Group) -> click.Group:
@@ -46,10 +50,9 @@ def sign_in_calendars(
     ``store``. Says where each token went, never the token; errors name the calendar.
     ``forms`` describes the auth forms that sign in, for the message when none does.
     """
-    from .profile import load_profile
 
     try:
-        loaded = load_profile(profile)
+        loaded = load_profile(Path(profile))
     except SyncfwError as err:
         raise click.ClickException(str(err)) from None
     done = 0
@@ -77,3 +80,11 @@ def sign_in_calendars(
         raise click.ClickException(
             f"{profile}: no {provider} calendar with {forms}" + (f" named {only!r}" if only else "")
         )
+
+
+def load_profile(path: Path) -> Profile:
+    """The profile at ``path``, for a plugin's command (imported late: it loads every
+    plugin's drivers). Raises :class:`~syncfw.errors.ProfileError` like the loader."""
+    from syncfw.config.models import load_profile as load
+
+    return load(path)

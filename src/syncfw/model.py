@@ -18,8 +18,10 @@ __all__ = [
     "Attendee",
     "Change",
     "Event",
+    "Link",
     "Person",
     "Window",
+    "WriteOp",
     "as_utc",
 ]
 
@@ -68,7 +70,7 @@ class Event:
     ``recurrence_id`` set to the instance's original start; an override with
     ``this_and_future`` (RFC 5545 ``RANGE=THISANDFUTURE``) changes that instance and
     every later one. An RDATE period whose length differs from the series' is an
-    RDATE plus an override with that end (:mod:`syncfw.ical` writes it back as a period).
+    RDATE plus an override with that end (:mod:`syncfw.sdk.ical` writes it back as a period).
 
     ``extra`` holds provider-specific data and ``modified`` the time the provider
     last changed the event (``LAST-MODIFIED``, when it says); neither is part of the
@@ -204,6 +206,43 @@ class Change:
     @property
     def deleted(self) -> bool:
         return self.event is None and self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One write the engine wants: create, update or delete.
+
+    ``key`` is the driver's key of the item (None for a create), ``etag`` the
+    precondition (None: unconditional), ``event`` the content (None for a delete).
+    """
+
+    action: Literal["create", "update", "delete"]
+    key: str | None = None
+    event: Event | None = None
+    etag: str | None = None
+    #: Whom the provider should e-mail about the change, where it sends invitations
+    #: (Google's sendUpdates, Graph): "none", "all", or "external" attendees only.
+    notify: Literal["none", "all", "external"] = "none"
+    #: The pair the write is for, so drivers can mark items as syncfw's (e.g. Google's
+    #: private extended properties) with the profile (``DriverContext.profile``) and pair.
+    pair: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A source item and the target item syncfw wrote for it (kept in the state)."""
+
+    source_key: str
+    target_key: str
+    target_uid: str
+    source_hash: str
+    target_etag: str | None
+    ends_at: str  # ISO UTC end of the event, to leave past events alone
+    group: str  # the source item it came from (a series, for expanded instances)
+    attendees: str | None = None  # JSON of the attendees the target last showed
+    # Two-way pairs (both sides written): each side's version and content as last synced.
+    source_etag: str | None = None
+    target_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

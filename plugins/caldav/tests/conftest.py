@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from radicale_server import RadicaleServer
 
-from syncfw.driver import DriverContext
+from syncfw.sdk.driver import DriverContext
 from syncfw_caldav import CaldavDriver, CaldavOptions
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import make_driver
-from syncfw.driver import WriteOp
 from syncfw.errors import CursorExpired, PreconditionFailed
+from syncfw.sdk.driver import WriteOp
 from syncfw.testing import DriverContract, fresh_window, make_event
 from syncfw_caldav import CaldavDriver
 

@@ -29,10 +29,10 @@ import pytest
 from pydantic import ValidationError
 from radicale_server import RadicaleServer
 
-from syncfw.driver import DriverContext, WriteOp
 from syncfw.drivers.ics import file_name_for
 from syncfw.errors import AuthError, CursorExpired, DriverError
-from syncfw.ical import event_to_ical
+from syncfw.sdk.driver import DriverContext, WriteOp
+from syncfw.sdk.ical import event_to_ical
 from syncfw.testing import DriverContract, fresh_window, make_event
 from syncfw_caldav import KEYRING_SERVICE, CaldavDriver, CaldavOptions
 from syncfw_caldav._calendars import CACHE_FILE

@@ -31,10 +31,10 @@ from radicale_server import RadicaleServer
 
 import syncfw
 from syncfw import Plugins, hookimpl
-from syncfw.driver import WriteOp, WriteResult
+from syncfw.core.policies import target_uid
+from syncfw.core.report import PairReport
 from syncfw.model import as_utc
-from syncfw.policies import target_uid
-from syncfw.report import PairReport
+from syncfw.sdk.driver import WriteOp, WriteResult
 from syncfw_caldav import CaldavDriver
 from syncfw_jobcal.store import JobCalendar
 from syncfw_jobcal.testing import Summary, expected_items

@@ -6,7 +6,7 @@ from typing import Any
 
 from emulator import GoogleEmulator
 
-from syncfw.driver import DriverContext
+from syncfw.sdk.driver import DriverContext
 from syncfw_google import GoogleDriver, GoogleOptions
 
 

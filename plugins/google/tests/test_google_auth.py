@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 from google.oauth2 import credentials as user_credentials
 
+from syncfw.config.models import load_profile
 from syncfw.errors import AuthError, ProfileError
-from syncfw.profile import load_profile
 from syncfw_google import plugin as google_plugin
 from syncfw_google.auth import (
     KEYRING_SERVICE,

@@ -33,9 +33,9 @@ from typing import Any
 import pytest
 from emulator import GoogleEmulator
 
-from syncfw.driver import DriverContext, WriteOp
 from syncfw.errors import CursorExpired, PreconditionFailed
 from syncfw.model import Event, Window
+from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.testing.cassettes import (
     LEAKS,
     RECORDER,

@@ -8,8 +8,8 @@ import pytest
 from _google_support import google_driver
 from emulator import GoogleEmulator
 
-from syncfw.driver import Driver
 from syncfw.model import Event
+from syncfw.sdk.driver import Driver
 from syncfw.testing import DriverContract
 from syncfw_google import GoogleDriver
 

@@ -19,9 +19,9 @@ import pytest
 from emulator import GoogleEmulator, build_service
 
 import syncfw
+from syncfw.core.policies import target_uid
+from syncfw.core.report import PairReport
 from syncfw.model import as_utc
-from syncfw.policies import target_uid
-from syncfw.report import PairReport
 from syncfw_google.convert import UID_PROP, event_id, is_ours
 from syncfw_jobcal.store import JobCalendar
 from syncfw_jobcal.testing import Summary, expected_items

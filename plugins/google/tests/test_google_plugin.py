@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from syncfw.driver import Driver
+from syncfw.sdk.driver import Driver
 from syncfw_google import GoogleDriver
 from syncfw_google import plugin as google_plugin
 from syncfw_google.auth import FileTokenStore

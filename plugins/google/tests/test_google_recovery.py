@@ -15,8 +15,8 @@ import pytest
 from emulator import GoogleEmulator
 from test_google_e2e import PAIR, Reflex, appointment, event_lists, expected, writes
 
-from syncfw.driver import WriteOp, WriteResult
-from syncfw.policies import target_uid
+from syncfw.core.policies import target_uid
+from syncfw.sdk.driver import WriteOp, WriteResult
 from syncfw.testing.killing import run_killed
 from syncfw_google import GoogleDriver
 from syncfw_google.convert import event_id

@@ -9,8 +9,8 @@ import pytest
 from _google_support import google_driver
 from emulator import GoogleEmulator
 
-from syncfw.driver import WriteOp
 from syncfw.errors import AuthError, CursorExpired, PreconditionFailed, QuotaExceeded
+from syncfw.sdk.driver import WriteOp
 from syncfw.testing import fresh_window, make_event
 from syncfw_google import GoogleDriver
 from syncfw_google.convert import event_id

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.driver import DriverContext
+from syncfw.sdk.driver import DriverContext
 from syncfw_jobcal import JobcalDriver, JobCalendar, JobcalOptions
 
 

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from syncfw.plugins import Plugins
+from syncfw.hooks.manager import Plugins
 from syncfw_jobcal import JobCalendar
 from syncfw_jobcal.cli import jobcal
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.driver import DriverContext
+from syncfw.sdk.driver import DriverContext
 from syncfw.testing import DriverContract
 from syncfw_jobcal import JobcalDriver, JobcalOptions
 

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import Clock
-from syncfw.driver import DriverContext, WriteOp
 from syncfw.errors import CursorExpired, DriverError
+from syncfw.hooks.manager import Plugins
 from syncfw.model import Attendee, Window
-from syncfw.plugins import Plugins
+from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.testing import make_event
 from syncfw_jobcal import JobcalDriver, JobCalendar, JobcalOptions
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from graph_emulator import GraphEmulator
 
-from syncfw.driver import DriverContext
+from syncfw.sdk.driver import DriverContext
 from syncfw_outlook import OutlookDriver, OutlookOptions
 
 

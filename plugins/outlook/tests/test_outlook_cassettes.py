@@ -40,9 +40,9 @@ import pytest
 from graph_emulator import GraphEmulator
 from vcr.request import Request as VcrRequest
 
-from syncfw.driver import DriverContext, WriteOp
 from syncfw.errors import CursorExpired, PreconditionFailed
 from syncfw.model import Event, Window
+from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.testing.cassettes import LEAKS, Scrubber, cassette_leaks, exchanges, sent_requests
 from syncfw_outlook import OutlookDriver, OutlookOptions
 from syncfw_outlook.convert import UID_PROP

@@ -8,8 +8,8 @@ import pytest
 from _outlook_support import outlook_driver
 from graph_emulator import GraphEmulator
 
-from syncfw.driver import Driver
 from syncfw.model import Event
+from syncfw.sdk.driver import Driver
 from syncfw.testing import DriverContract
 from syncfw_outlook import OutlookDriver
 

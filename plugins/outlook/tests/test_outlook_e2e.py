@@ -20,8 +20,8 @@ import pytest
 from graph_emulator import GraphEmulator
 
 import syncfw
-from syncfw.policies import target_uid
-from syncfw.report import PairReport
+from syncfw.core.policies import target_uid
+from syncfw.core.report import PairReport
 from syncfw_jobcal.store import JobCalendar
 from syncfw_jobcal.testing import Summary, expected_items, summary
 from syncfw_outlook.convert import marks

@@ -17,7 +17,7 @@ import pytest
 from graph_emulator import GraphEmulator
 from test_outlook_e2e import PAIR, Reflex, appointment, deltas, writes
 
-from syncfw.driver import WriteOp, WriteResult
+from syncfw.sdk.driver import WriteOp, WriteResult
 from syncfw.testing.killing import run_killed
 from syncfw_jobcal.testing import expected_items
 from syncfw_outlook import OutlookDriver

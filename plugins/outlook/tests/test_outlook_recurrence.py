@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from syncfw.core.recurrence import expand
 from syncfw.model import Event, as_utc
-from syncfw.recurrence import expand
 from syncfw_outlook.recurrence import Inexpressible, from_graph, to_graph
 from syncfw_outlook.zones import zone_from_graph
 

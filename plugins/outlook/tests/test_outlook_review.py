@@ -23,8 +23,8 @@ from test_outlook_policies import Remote, _when, at, counts, local_titles, write
 from test_outlook_series import WINDOW, _span, create, series
 
 import syncfw
-from syncfw.driver import WriteOp
 from syncfw.errors import AuthError, PreconditionFailed
+from syncfw.sdk.driver import WriteOp
 from syncfw_jobcal.store import JobCalendar
 from syncfw_outlook import OutlookDriver
 

@@ -23,10 +23,10 @@ from _outlook_support import outlook_driver
 from graph_emulator import GraphEmulator
 
 from syncfw import Engine, load_profile
-from syncfw.driver import WriteOp
+from syncfw.core.recurrence import expand
 from syncfw.drivers.memory import MemoryStore
 from syncfw.model import Event, Window
-from syncfw.recurrence import expand
+from syncfw.sdk.driver import WriteOp
 from syncfw_outlook import OutlookDriver
 from syncfw_outlook.recurrence import to_graph
 from syncfw_outlook.zones import parse_datetime

@@ -2,5 +2,5 @@
 
 Each module is an ordinary plugin: it registers its driver through the
 ``syncfw_register_drivers`` hook, exactly as a third-party plugin would
-(see ``syncfw.plugins.DEFAULT_PLUGINS``).
+(see ``syncfw.hooks.manager.DEFAULT_PLUGINS``).
 """

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
-from ..ical import PRODID, ParseProblem, decode, events_from_ical
-from ..model import Change, Event
+from syncfw.model import Change, Event
+from syncfw.sdk.ical import PRODID, ParseProblem, decode, events_from_ical
 
 __all__ = ["Document", "Item", "etag"]
 

@@ -9,7 +9,7 @@ event with the UID it carries in folder mode; in file mode the key (the UID)
 stays the event's UID.
 
 Every read is a full read. An item's etag is a hash of its bytes, so a change
-made by hand is seen as a change. Writes are atomic (:func:`syncfw.fs.atomic_write`):
+made by hand is seen as a change. Writes are atomic (:func:`syncfw.sdk.fs.atomic_write`):
 a crash, even SIGKILL, leaves either the old or the new file, never a torn or
 empty one. The hidden temp file such a crash can leave in a folder is removed by
 a later write once it is 10 minutes old; younger ones may be another writer's.
@@ -24,16 +24,18 @@ With ``create: false`` a missing path is an error instead of an empty calendar
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator
 
-from ..driver import (
+from syncfw.drivers._icsfile import Document, etag, one_event
+from syncfw.errors import DriverError, NotFound, PreconditionFailed
+from syncfw.markers import hookimpl
+from syncfw.model import Change, Event, Window
+from syncfw.sdk.driver import (
     Capabilities,
     Cursor,
     Driver,
@@ -44,16 +46,10 @@ from ..driver import (
     WriteResult,
     resolve_path,
 )
-from ..errors import DriverError, NotFound, PreconditionFailed
-from ..fs import atomic_write, fsync_dir, remove_stale_temp_files
-from ..hookspecs import hookimpl
-from ..ical import decode, event_to_components, event_to_ical, events_from_ical
-from ..model import Change, Event, Window
-from ._icsfile import Document, etag, one_event
+from syncfw.sdk.fs import atomic_write, file_name_for, fsync_dir, remove_stale_temp_files
+from syncfw.sdk.ical import decode, event_to_components, event_to_ical, events_from_ical
 
 __all__ = ["IcsDriver", "IcsOptions", "atomic_write", "file_name_for"]
-
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}")
 
 
 class IcsOptions(DriverOptions):
@@ -220,13 +216,6 @@ def _precondition(op: WriteOp, key: str, etag: str | None, calendar: str) -> Wri
     if op.etag is not None and op.etag != etag:
         return WriteResult(op, key=key, error=PreconditionFailed(key, calendar=calendar))
     return None
-
-
-def file_name_for(uid: str) -> str:
-    """The folder-mode file name of a UID: itself when harmless, else a hash of it."""
-    if _SAFE_NAME.fullmatch(uid) and not uid.lower().endswith(".tmp"):
-        return f"{uid}.ics"
-    return f"{hashlib.sha256(uid.encode()).hexdigest()[:40]}.ics"
 
 
 def _is_plain_name(key: str) -> bool:

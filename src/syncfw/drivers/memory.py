@@ -20,7 +20,10 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import ClassVar
 
-from ..driver import (
+from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
+from syncfw.markers import hookimpl
+from syncfw.model import Change, Event, Window
+from syncfw.sdk.driver import (
     Capabilities,
     Cursor,
     Driver,
@@ -30,9 +33,6 @@ from ..driver import (
     WriteOp,
     WriteResult,
 )
-from ..errors import CursorExpired, DriverError, NotFound, PreconditionFailed
-from ..hookspecs import hookimpl
-from ..model import Change, Event, Window
 
 __all__ = ["MemoryDriver", "MemoryOptions", "MemoryStore"]
 

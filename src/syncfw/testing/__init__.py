@@ -12,6 +12,7 @@ import pytest
 
 pytest.register_assert_rewrite("syncfw.testing.contract")
 
-from .contract import DriverContract, fresh_window, make_event  # noqa: E402  (after the hook)
+from syncfw.core.policies import target_uid  # noqa: E402  (the uids a master push writes)
+from syncfw.testing.contract import DriverContract, fresh_window, make_event  # noqa: E402
 
-__all__ = ["DriverContract", "fresh_window", "make_event"]
+__all__ = ["DriverContract", "fresh_window", "make_event", "target_uid"]

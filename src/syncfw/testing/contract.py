@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ..driver import Driver, WriteOp, WriteResult
-from ..errors import PreconditionFailed
-from ..model import Attendee, Change, Event, Window, as_utc
+from syncfw.errors import PreconditionFailed
+from syncfw.model import Attendee, Change, Event, Window, as_utc
+from syncfw.sdk.driver import Driver, WriteOp, WriteResult
 
 __all__ = ["DriverContract", "fresh_window", "make_event"]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ..drivers.memory import MemoryStore
-from ..model import Event
-from .contract import make_event as _make_event
+from syncfw.drivers.memory import MemoryStore
+from syncfw.model import Event
+from syncfw.testing.contract import make_event as _make_event
 
 
 @pytest.fixture

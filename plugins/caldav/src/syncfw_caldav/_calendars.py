@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from syncfw.fs import Remembered
+from syncfw.sdk.fs import Remembered
 
 from ._http import Connection, safe_url
 

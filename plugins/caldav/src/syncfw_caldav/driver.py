@@ -38,7 +38,9 @@ from dataclasses import replace
 from typing import Literal
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from syncfw.driver import (
+from syncfw.errors import AuthError, CursorExpired, DriverError, NotFound, PreconditionFailed
+from syncfw.model import Change, Event, Window
+from syncfw.sdk.driver import (
     Capabilities,
     Cursor,
     Driver,
@@ -47,10 +49,8 @@ from syncfw.driver import (
     WriteOp,
     WriteResult,
 )
-from syncfw.drivers.ics import file_name_for
-from syncfw.errors import AuthError, CursorExpired, DriverError, NotFound, PreconditionFailed
-from syncfw.ical import ParseProblem, event_to_ical, events_from_ical
-from syncfw.model import Change, Event, Window
+from syncfw.sdk.fs import file_name_for
+from syncfw.sdk.ical import ParseProblem, event_to_ical, events_from_ical
 
 from ._calendars import discover, url_cache
 from ._ctag import PREFIX as CTAG_PREFIX

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from syncfw.driver import DriverOptions
+from syncfw.sdk.driver import DriverOptions
 
 __all__ = ["AuthType", "CaldavOptions", "SyncMode"]
 

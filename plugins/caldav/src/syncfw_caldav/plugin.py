@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from syncfw.hookspecs import hookimpl
+from syncfw.markers import hookimpl
 
 if TYPE_CHECKING:
-    from syncfw.driver import Driver
+    from syncfw.sdk.driver import Driver
 
 
 @hookimpl

@@ -4,7 +4,7 @@ An OAuth calendar (``auth: {client_secrets, token_file | keyring: true}``) keeps
 token either in ``token_file`` (mode 0600, replaced atomically so a crash never
 leaves half a token) or in the system keyring under service ``syncfw-google`` and
 username ``"{profile stem}:{calendar name}"``. :class:`TokenStore` is that one
-choice (:mod:`syncfw.tokens`, shared with the other plugins that sign in); the
+choice (:mod:`syncfw.sdk.tokens`, shared with the other plugins that sign in); the
 sign-in command writes through it, the driver reads through it and saves a
 refreshed token back, so a run does not spend a refresh the last run already paid
 for. The token text is never printed, logged or put in an error.
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import click
 
-from syncfw import tokens
 from syncfw.commands import auth_group, sign_in_calendars
-from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
+from syncfw.sdk import tokens
+from syncfw.sdk.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
 from .options import GoogleOptions, OAuthAuth
 

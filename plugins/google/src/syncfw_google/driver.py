@@ -27,7 +27,6 @@ from typing import Any
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from syncfw.driver import Capabilities, Cursor, Driver, DriverContext, Feed, WriteOp, WriteResult
 from syncfw.errors import (
     CursorExpired,
     DriverError,
@@ -36,8 +35,17 @@ from syncfw.errors import (
     RateLimited,
     SyncfwError,
 )
-from syncfw.fs import Remembered
 from syncfw.model import Change, Event, Window
+from syncfw.sdk.driver import (
+    Capabilities,
+    Cursor,
+    Driver,
+    DriverContext,
+    Feed,
+    WriteOp,
+    WriteResult,
+)
+from syncfw.sdk.fs import Remembered
 
 from .convert import (
     UID_PROP,

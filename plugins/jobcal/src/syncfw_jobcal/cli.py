@@ -58,7 +58,7 @@ class Target:
 
 
 def _url_from_profile(path: Path, calendar: str | None) -> str:
-    from syncfw.profile import load_profile  # late: it loads every plugin's drivers
+    from syncfw.commands import load_profile
 
     try:
         profile = load_profile(path)

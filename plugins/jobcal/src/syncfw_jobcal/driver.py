@@ -20,7 +20,9 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from syncfw.driver import (
+from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
+from syncfw.model import Change, Person, Window
+from syncfw.sdk.driver import (
     Capabilities,
     Cursor,
     Driver,
@@ -30,8 +32,6 @@ from syncfw.driver import (
     WriteOp,
     WriteResult,
 )
-from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
-from syncfw.model import Change, Person, Window
 
 from .convert import to_appointment, to_event
 from .cursor import EPOCH, OVERLAP, ChangeCursor

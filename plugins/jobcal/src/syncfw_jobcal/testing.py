@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from syncfw.model import Window, as_utc
-from syncfw.policies import target_uid
-from syncfw.recurrence import expand
+from syncfw.sdk import expand
+from syncfw.testing import target_uid
 
 from .convert import to_event
 from .store import JobCalendar

@@ -32,10 +32,10 @@ from O365.connection import Connection, MSGraphProtocol
 from O365.utils.token import BaseTokenBackend, MemoryTokenBackend
 from pydantic import SecretStr
 
-from syncfw import tokens
 from syncfw.commands import auth_group, sign_in_calendars
 from syncfw.errors import AuthError, SyncfwError
-from syncfw.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
+from syncfw.sdk import tokens
+from syncfw.sdk.tokens import FileTokenStore, KeyringTokenStore, TokenStore, keyring_username
 
 from .options import AppAuth, DelegatedAuth, OutlookOptions, TokenAuth
 

@@ -31,10 +31,18 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from syncfw.driver import Capabilities, Cursor, Driver, DriverContext, Feed, WriteOp, WriteResult
 from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
-from syncfw.fs import Remembered
 from syncfw.model import Change, Event, Window, as_utc
+from syncfw.sdk.driver import (
+    Capabilities,
+    Cursor,
+    Driver,
+    DriverContext,
+    Feed,
+    WriteOp,
+    WriteResult,
+)
+from syncfw.sdk.fs import Remembered
 
 from . import recurrence
 from .convert import (

@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from syncfw.driver import DriverOptions, resolve_path
+from syncfw.sdk.driver import DriverOptions, resolve_path
 
 __all__ = ["AppAuth", "DelegatedAuth", "OutlookOptions", "TokenAuth"]
 

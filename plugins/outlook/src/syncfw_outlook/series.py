@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from syncfw.model import Change, Event, Window, as_utc
-from syncfw.recurrence import expand
+from syncfw.sdk import expand
 
 from .convert import from_graph, marks, original_start
 

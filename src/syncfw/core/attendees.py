@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from .model import Attendee, Event, Person
+from syncfw.model import Attendee, Event, Person
 
 __all__ = [
     "Directory",

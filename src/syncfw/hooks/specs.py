@@ -1,7 +1,7 @@
 """Every hook syncfw calls. Plugins implement them with ``@syncfw.hookimpl``.
 
 A plugin is any module or object with hook implementations. syncfw finds them
-in three places: its builtins (``syncfw.plugins.DEFAULT_PLUGINS``), the entry
+in three places: its builtins (``syncfw.hooks.manager.DEFAULT_PLUGINS``), the entry
 point group ``syncfw`` of installed distributions, and the modules named in
 the environment variable ``SYNCFW_PLUGINS`` (comma separated).
 
@@ -13,18 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pluggy
+from syncfw.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
     import click
 
-    from .driver import Driver
-    from .filters import FilterBuilder, TransformBuilder
-    from .policies import Policy
-    from .report import AppliedChange, RunReport
+    from syncfw.core.policies import Policy
+    from syncfw.core.report import AppliedChange, RunReport
+    from syncfw.hooks.filters import FilterBuilder, TransformBuilder
+    from syncfw.sdk.driver import Driver
 
-hookspec = pluggy.HookspecMarker("syncfw")
-hookimpl = pluggy.HookimplMarker("syncfw")
+__all__ = ["hookimpl", "hookspec"]  # and the specs below
 
 
 @hookspec
@@ -43,7 +42,7 @@ def syncfw_register_policies(register: Callable[[Policy], None]) -> None:
     """Register direction policies.
 
     Called once, when the policies are first needed. Call ``register(policy)``
-    for each :class:`syncfw.policies.Policy`; ``policy.name`` is what profiles
+    for each :class:`syncfw.core.policies.Policy`; ``policy.name`` is what profiles
     use in ``policy:``. The return value is ignored.
     """
 

@@ -10,19 +10,20 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .attendees import dump_attendees
-from .driver import Driver, WriteResult
-from .errors import DriverError, Interrupted, NotFound, PreconditionFailed, SafetyStop
-from .plugins import Plugins
-from .policies import Plan, PlannedOp
-from .report import AppliedChange, Failure, PairReport
-from .state import Mapping, State
+from syncfw.core.attendees import dump_attendees
+from syncfw.core.policies import Plan, PlannedOp
+from syncfw.core.report import AppliedChange, Failure, PairReport
+from syncfw.errors import DriverError, Interrupted, NotFound, PreconditionFailed, SafetyStop
+from syncfw.hooks.manager import Plugins
+from syncfw.model import Link
+from syncfw.runtime.state import State
+from syncfw.sdk.driver import Driver, WriteResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .engine import Progress
-    from .profile import PairConfig
+    from syncfw.config.models import PairConfig
+    from syncfw.runtime.engine import Progress
 
 __all__ = ["Applier", "check_guard"]
 
@@ -139,7 +140,7 @@ class Applier:
                     self.state.put_mappings(
                         pair,
                         [
-                            Mapping(
+                            Link(
                                 planned.item_key,
                                 key,
                                 op.event.uid,

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .attendees import dump_attendees, load_attendees
-from .driver import WriteOp
-from .model import Attendee, Change, Event, as_utc
-from .policies import UID_PREFIX, Plan, PlanInput, PlannedOp, Policy, pair_tag, target_uid
-from .report import Failure
-from .state import Mapping
+from syncfw.core.attendees import dump_attendees, load_attendees
+from syncfw.core.policies import (
+    UID_PREFIX,
+    Plan,
+    PlanInput,
+    PlannedOp,
+    Policy,
+    pair_tag,
+    target_uid,
+)
+from syncfw.core.report import Failure
+from syncfw.model import Attendee, Change, Event, Link, WriteOp, as_utc
 
 __all__ = ["MasterPush"]
 
@@ -36,7 +42,7 @@ class _Planner:
         self.inp = inp
         self.plan = Plan()
         self.maps = inp.mappings
-        self.groups: dict[str, dict[str, Mapping]] = {}
+        self.groups: dict[str, dict[str, Link]] = {}
         for key, m in self.maps.items():
             self.groups.setdefault(m.group, {})[key] = m
         # Mappings store ends_at as ISO UTC to the second, so strings compare as times.
@@ -47,7 +53,7 @@ class _Planner:
         self.orphans: dict[str, list[Change]] = {}
         self.unreadable = False
 
-    def past(self, m: Mapping) -> bool:
+    def past(self, m: Link) -> bool:
         """Behind the window, as far as syncfw wrote it and the target still shows it."""
         if m.ends_at > self.past_line:
             return False
@@ -131,7 +137,7 @@ class _Planner:
             if window.overlaps(item):
                 self.plan_item(group, key, item, self.maps.get(key))
 
-    def plan_item(self, group: str, key: str, event: Event, mapped: Mapping | None) -> None:
+    def plan_item(self, group: str, key: str, event: Event, mapped: Link | None) -> None:
         plan, inp = self.plan, self.inp
         # The uid is not part of the hash, so the source event's digest is the target's.
         digest = event.content_hash()
@@ -146,9 +152,7 @@ class _Planner:
         def remember(target: Change) -> None:  # no write: record what the target shows
             shown = target.event.attendees if target.event else ()
             plan.records.append(
-                Mapping(
-                    key, target.key, uid, digest, target.etag, ends, group, dump_attendees(shown)
-                )
+                Link(key, target.key, uid, digest, target.etag, ends, group, dump_attendees(shown))
             )
             plan.unchanged += 1
 

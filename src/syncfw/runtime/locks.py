@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from types import TracebackType
 
-from .errors import PairBusy
+from syncfw.errors import PairBusy
 
 __all__ = ["PairLock"]
 

@@ -17,11 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from .driver import WriteOp
-from .hookspecs import hookimpl
-from .model import Attendee, Change, Event, Window
-from .report import Failure
-from .state import Mapping as StateMapping
+from syncfw.core.report import Failure
+from syncfw.model import Attendee, Change, Event, Link, Window, WriteOp
 
 __all__ = ["Plan", "PlanInput", "PlannedOp", "Policy", "Side", "SideRead", "target_uid"]
 
@@ -77,7 +74,7 @@ class PlanInput:
     pair: str
     source: SideRead
     target: SideRead
-    mappings: Mapping[str, StateMapping]  # by item key
+    mappings: Mapping[str, Link]  # by item key
     window: Window
     normalize: Normalize
     finish: Finish = as_is
@@ -100,13 +97,13 @@ class PlannedOp:
     ends_at: str | None = None
     adopted: bool = False  # the item exists already: an update that counts as a create
     side: Side = "target"  # the side written to
-    link: StateMapping | None = None  # two-way: the mapping once written (side's key/etag added)
+    link: Link | None = None  # two-way: the mapping once written (side's key/etag added)
 
 
 @dataclass
 class Plan:
     ops: list[PlannedOp] = field(default_factory=list)
-    records: list[StateMapping] = field(default_factory=list)  # state-only fixes, no write
+    records: list[Link] = field(default_factory=list)  # state-only fixes, no write
     forget: list[str] = field(default_factory=list)  # item keys whose mapping goes
     failures: list[Failure] = field(default_factory=list)
     needs_full_source: bool = False
@@ -135,13 +132,3 @@ class Policy:
 
     def plan(self, inp: PlanInput) -> Plan:
         raise NotImplementedError
-
-
-@hookimpl
-def syncfw_register_policies(register: Callable[[Policy], None]) -> None:
-    from .master_push import MasterPush
-    from .two_way import OpenPullClosePush, TwoWay
-
-    register(MasterPush())
-    register(TwoWay())
-    register(OpenPullClosePush())

@@ -13,7 +13,7 @@ Builders run when a profile is loaded, so a bad value (an invalid regex, a wrong
 profile error at its line, long before a run; they raise ``ValueError`` or ``TypeError``
 with a message for the user. The engine builds the callables again with
 :func:`build_filters` / :func:`build_transforms` from the raw configs on
-:class:`~syncfw.profile.PairConfig`.
+:class:`~syncfw.config.models.PairConfig`.
 
 A transform sees a series and, separately, each of its overridden instances (the framework
 maps it over ``overrides``), so a transform only ever changes the one event it is given.
@@ -28,12 +28,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import ProfileError
-from .hookspecs import hookimpl
-from .model import Event
+from syncfw.errors import ProfileError
+from syncfw.markers import hookimpl
+from syncfw.model import Event
 
 if TYPE_CHECKING:
-    from .plugins import Plugins
+    from syncfw.hooks.manager import Plugins
 
 __all__ = [
     "BuildError",

@@ -30,13 +30,13 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 
-from .errors import DriverError
-from .model import Change, Event, Person, Window
+from syncfw.errors import DriverError
+from syncfw.model import Change, Event, Person, Window, WriteOp
 
 __all__ = [
     "Capabilities",
@@ -127,26 +127,6 @@ class Feed:
             self.cursor = yield from self._changes
         else:
             yield from self._changes
-
-
-@dataclass(frozen=True, slots=True)
-class WriteOp:
-    """One write the engine wants: create, update or delete.
-
-    ``key`` is the driver's key of the item (None for a create), ``etag`` the
-    precondition (None: unconditional), ``event`` the content (None for a delete).
-    """
-
-    action: Literal["create", "update", "delete"]
-    key: str | None = None
-    event: Event | None = None
-    etag: str | None = None
-    #: Whom the provider should e-mail about the change, where it sends invitations
-    #: (Google's sendUpdates, Graph): "none", "all", or "external" attendees only.
-    notify: Literal["none", "all", "external"] = "none"
-    #: The pair the write is for, so drivers can mark items as syncfw's (e.g. Google's
-    #: private extended properties) with the profile (``DriverContext.profile``) and pair.
-    pair: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ clears such leftovers once they are old enough that no writer can still be using
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -144,3 +145,13 @@ class Remembered:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}")
+
+
+def file_name_for(uid: str, suffix: str = ".ics") -> str:
+    """The file name of an item in a folder: its UID when harmless, else a hash of it."""
+    if _SAFE_NAME.fullmatch(uid) and not uid.lower().endswith(".tmp"):
+        return f"{uid}{suffix}"
+    return f"{hashlib.sha256(uid.encode()).hexdigest()[:40]}{suffix}"

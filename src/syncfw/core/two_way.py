@@ -35,12 +35,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
-from .driver import WriteOp
-from .model import Change, Event, as_utc
-from .policies import Phase, Plan, PlanInput, PlannedOp, Policy, Side
-from .recurrence import expand
-from .report import Failure
-from .state import Mapping
+from syncfw.core.policies import Phase, Plan, PlanInput, PlannedOp, Policy, Side
+from syncfw.core.recurrence import expand
+from syncfw.core.report import Failure
+from syncfw.model import Change, Event, Link, WriteOp, as_utc
 
 __all__ = ["OpenPullClosePush", "TwoWay"]
 
@@ -188,7 +186,7 @@ class _Planner:
                 view.setdefault(key, Change(key))
         return view
 
-    def standing(self, side: Side, m: Mapping, change: Change | None) -> _Seen:
+    def standing(self, side: Side, m: Link, change: Change | None) -> _Seen:
         """Same, moved (another etag, same content), edited, deleted, or unreadable."""
         if change is None:
             return _Seen("same")
@@ -213,7 +211,7 @@ class _Planner:
             same = own == m.target_hash
         return _Seen("moved" if same else "edited", change, shape, own, inside)
 
-    def past(self, m: Mapping, s: _Seen, t: _Seen) -> bool:
+    def past(self, m: Link, s: _Seen, t: _Seen) -> bool:
         """Ended before the window and not shown in it on either side: left alone."""
         if m.ends_at > self.past_line or s.inside or t.inside:
             return False
@@ -223,7 +221,7 @@ class _Planner:
 
     # -- deciding -------------------------------------------------------------------
 
-    def linked(self, m: Mapping, s: _Seen, t: _Seen) -> None:
+    def linked(self, m: Link, s: _Seen, t: _Seen) -> None:
         if "unreadable" in (s.standing, t.standing):
             return  # reported; decided once it reads again
         s_edit, t_edit = s.standing == "edited", t.standing == "edited"
@@ -261,7 +259,7 @@ class _Planner:
             return "target" if source_deleted else "source"
         return "target" if self.pull else "source"
 
-    def both_edited(self, m: Mapping, s: _Seen, t: _Seen) -> None:
+    def both_edited(self, m: Link, s: _Seen, t: _Seen) -> None:
         assert s.shape is not None and t.shape is not None
         if s.shape.content_hash() == t.shape.content_hash():
             self.remember(m, s, t)  # the same edit on both sides
@@ -348,7 +346,7 @@ class _Planner:
 
     # -- writing ----------------------------------------------------------------------
 
-    def to_target(self, m: Mapping | None, s: _Seen, t: _Seen) -> None:
+    def to_target(self, m: Link | None, s: _Seen, t: _Seen) -> None:
         """Make the target show the source: update, create (again), or delete."""
         inp = self.inp
         if s.shape is None:  # the source deleted it
@@ -377,7 +375,7 @@ class _Planner:
         uid = m.target_uid if m else s.change.event.uid
         seen = shown.attendees if shown is not None else ()
         final = inp.finish(s.shape, seen).with_uid(uid)
-        link = Mapping(
+        link = Link(
             s.change.key,
             "",
             uid,
@@ -396,7 +394,7 @@ class _Planner:
             op = WriteOp("create", event=final, notify=inp.notify, pair=inp.pair)
         self.add(op, m, "target", uid, link)
 
-    def to_source(self, m: Mapping | None, s: _Seen, t: _Seen) -> None:
+    def to_source(self, m: Link | None, s: _Seen, t: _Seen) -> None:
         """Make the source show the target: update, create (again), or delete."""
         if t.shape is None:  # the target deleted it
             assert m is not None
@@ -406,7 +404,7 @@ class _Planner:
         assert t.change is not None and t.change.event is not None
         uid = m.target_uid if m else t.change.event.uid
         final = self.inp.admit(t.change.event).with_uid(uid)
-        link = Mapping(
+        link = Link(
             "",
             t.change.key,
             uid,
@@ -423,7 +421,7 @@ class _Planner:
         self.add(op, m, "source", uid, link)
 
     def add(
-        self, op: WriteOp, m: Mapping | None, side: Side, uid: str, link: Mapping | None = None
+        self, op: WriteOp, m: Link | None, side: Side, uid: str, link: Link | None = None
     ) -> None:
         if op.event is not None and op.event.overrides and side not in self.inp.keeps_overrides:
             calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
@@ -442,7 +440,7 @@ class _Planner:
         self.plan.ops.append(PlannedOp(op, key, key, title, side=side, link=link, adopted=False))
 
     def remember(
-        self, m: Mapping, s: _Seen, t: _Seen, *, source: bool = True, target: bool = True
+        self, m: Link, s: _Seen, t: _Seen, *, source: bool = True, target: bool = True
     ) -> None:
         """No write: record the versions the sides show now (those not left for later)."""
         if source and s.change is not None and s.shape is not None:
@@ -461,9 +459,9 @@ def _any_shaped(new: dict[str, _New]) -> bool:
     return any(shape is not None for _, shape in new.values())
 
 
-def _link(source_key: str, target_key: str, event: Event) -> Mapping:
+def _link(source_key: str, target_key: str, event: Event) -> Link:
     """A link for two unlinked events of one uid: no known versions, so both count as edited."""
-    return Mapping(source_key, target_key, event.uid, "", None, _ends(event), source_key)
+    return Link(source_key, target_key, event.uid, "", None, _ends(event), source_key)
 
 
 def _aged_out(gone: _Seen, other: _Seen) -> bool:

@@ -26,11 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from . import fanout, pipeline
-from .apply import Applier, check_guard
-from .attendees import Directory
-from .driver import Driver, DriverContext, PersonDirectory
-from .errors import (
+from syncfw.core.attendees import Directory
+from syncfw.core.policies import Phase, PlanInput, Policy, Side, SideRead
+from syncfw.core.report import PairReport, RunReport
+from syncfw.errors import (
     CursorExpired,
     Interrupted,
     PairBusy,
@@ -38,16 +37,17 @@ from .errors import (
     SafetyStop,
     SyncfwError,
 )
-from .fanout import NOTHING, Nothing
-from .locks import PairLock
-from .model import Window
-from .plugins import Plugins, default_plugins
-from .policies import Phase, PlanInput, Policy, Side, SideRead
-from .report import PairReport, RunReport
-from .state import State
+from syncfw.hooks.manager import Plugins, default_plugins
+from syncfw.model import Window
+from syncfw.runtime import fanout, pipeline
+from syncfw.runtime.apply import Applier, check_guard
+from syncfw.runtime.fanout import NOTHING, Nothing
+from syncfw.runtime.locks import PairLock
+from syncfw.runtime.state import State
+from syncfw.sdk.driver import Driver, DriverContext, PersonDirectory
 
 if TYPE_CHECKING:
-    from .profile import CalendarConfig, PairConfig, Profile
+    from syncfw.config.models import CalendarConfig, PairConfig, Profile
 
 __all__ = ["Engine", "Progress"]
 

@@ -18,15 +18,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .attendees import Directory
-from .driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
-from .errors import SyncfwError
-from .model import Person, Window
-from .profile import CalendarConfig, PairConfig, Profile, person_calendar_options
-from .report import PairReport
+from syncfw.config.models import CalendarConfig, PairConfig, Profile, person_calendar_options
+from syncfw.core.attendees import Directory
+from syncfw.core.report import PairReport
+from syncfw.errors import SyncfwError
+from syncfw.model import Person, Window
+from syncfw.sdk.driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
 
 if TYPE_CHECKING:
-    from .engine import Engine, Progress
+    from syncfw.runtime.engine import Engine, Progress
 
 __all__ = [
     "NOTHING",

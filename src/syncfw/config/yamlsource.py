@@ -10,7 +10,7 @@ literal ``${``). A variable that is not set is an error, never an empty string, 
 texts never carry an interpolated value: files pass passwords this way, so every value read
 from the environment is replaced by its ``${NAME}`` in :meth:`YamlSource.problems`.
 
-The API, used by :mod:`syncfw.profile`::
+The API, used by :mod:`syncfw.config.models`::
 
     source = YamlSource.read(path, shown, expected_keys=..., empty_hint=...)
     source.data                       # plain dicts, lists and scalars
@@ -32,7 +32,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ProfileError
+from syncfw.errors import ProfileError
 
 __all__ = ["Loc", "YamlSource", "did_you_mean"]
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .model import Event
+from syncfw.model import Event
 
 __all__ = ["AppliedChange", "Failure", "PairReport", "RunReport"]
 

@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .driver import Driver
-from .engine import Engine
-from .errors import ProfileError, SyncfwError
-from .plugins import Plugins
-from .profile import Profile, load_profile
-from .report import RunReport
+from syncfw.config.models import Profile, load_profile
+from syncfw.core.report import RunReport
+from syncfw.errors import ProfileError, SyncfwError
+from syncfw.hooks.manager import Plugins
+from syncfw.runtime.engine import Engine
+from syncfw.sdk.driver import Driver
 
 __all__ = ["Session", "SessionError", "session"]
 

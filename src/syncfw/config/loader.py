@@ -1,6 +1,6 @@
 """Loading a profile: the checks a file must pass beyond the shape of each section.
 
-:mod:`syncfw.profile` holds the models and is the public home (``load_profile`` lives
+:mod:`syncfw.config.models` holds the models and is the public home (``load_profile`` lives
 there); this module walks the plain data of the file section by section and makes the
 checks pydantic cannot: references between sections, unique names, drivers and policies
 that are installed, filters and transforms that build, the ``attendees.calendar`` template
@@ -17,11 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .driver import DriverOptions
-from .filters import BuildError, build_filter, build_transform
-from .model import Person
-from .plugins import Plugins
-from .profile import (
+from syncfw.config.models import (
     PLACEHOLDER_PATTERN,
     PLACEHOLDERS,
     SAMPLE_PERSON,
@@ -34,7 +30,11 @@ from .profile import (
     ProfileErrors,
     fill_placeholders,
 )
-from .yamlsource import Loc, YamlSource, did_you_mean
+from syncfw.config.yamlsource import Loc, YamlSource, did_you_mean
+from syncfw.hooks.filters import BuildError, build_filter, build_transform
+from syncfw.hooks.manager import Plugins
+from syncfw.model import Person
+from syncfw.sdk.driver import DriverOptions
 
 __all__ = ["TOP_LEVEL_KEYS", "read_profile"]
 
@@ -44,7 +44,7 @@ DEFAULT_POLICIES = ("master-push",)  # used until a plugin registers policies
 
 def read_profile(path: str | Path, plugins: Plugins) -> Profile:
     """Read, interpolate and validate a profile; raise ProfileError with every problem.
-    :func:`syncfw.profile.load_profile` is the public way in."""
+    :func:`syncfw.config.models.load_profile` is the public way in."""
     shown = str(path)
     file = Path(path).expanduser().absolute()
     source = YamlSource.read(

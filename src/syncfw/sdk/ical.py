@@ -35,9 +35,9 @@ import x_wr_timezone
 from icalendar import Parameters, vCalAddress, vRecur
 from icalendar.cal import Component
 
-from .model import Attendee, AttendeeKind, Event, Response, Status, Visibility, as_utc
-from .recurrence import without_strays
-from .zones import iana_equivalent
+from syncfw.core.recurrence import without_strays
+from syncfw.model import Attendee, AttendeeKind, Event, Response, Status, Visibility, as_utc
+from syncfw.sdk.zones import iana_equivalent
 
 __all__ = [
     "PRODID",

@@ -1,9 +1,9 @@
 """Profiles: a YAML file in, validated and typed objects out, ``file:line`` in every error.
 
-:mod:`syncfw.yamlsource` reads the file: plain data, the line of every key, ``${VAR}``
+:mod:`syncfw.config.yamlsource` reads the file: plain data, the line of every key, ``${VAR}``
 interpolation and the redaction of secrets. This module holds the models of each section,
 the placeholders of a person's calendar and :func:`load_profile`, the public way in;
-:mod:`syncfw.profile_loader` makes the checks pydantic cannot (references between sections,
+:mod:`syncfw.config.loader` makes the checks pydantic cannot (references between sections,
 unique names). Every problem of a file is collected and reported at once, one per line, so
 a user fixes a profile in one pass instead of one error per run.
 """
@@ -26,12 +26,12 @@ from pydantic import (
     ValidationError,
 )
 
-from .driver import DriverOptions
-from .errors import ProfileError
-from .filters import split_step
-from .model import Person
-from .plugins import Plugins, default_plugins
-from .yamlsource import Loc
+from syncfw.config.yamlsource import Loc
+from syncfw.errors import ProfileError
+from syncfw.hooks.filters import split_step
+from syncfw.hooks.manager import Plugins, default_plugins
+from syncfw.model import Person
+from syncfw.sdk.driver import DriverOptions
 
 __all__ = [
     "PLACEHOLDERS",
@@ -280,7 +280,7 @@ class ProfileErrors(ProfileError):
 
 def load_profile(path: str | Path, plugins: Plugins | None = None) -> Profile:
     """Read, interpolate and validate a profile; raise ProfileError with every problem."""
-    # Late: syncfw.profile_loader builds on the models above, so it imports this module.
-    from .profile_loader import read_profile
+    # Late: syncfw.config.loader builds on the models above, so it imports this module.
+    from syncfw.config.loader import read_profile
 
     return read_profile(path, plugins or default_plugins())

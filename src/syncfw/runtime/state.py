@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import StateError
+from syncfw.errors import StateError
+from syncfw.model import Link
 
-__all__ = ["Mapping", "RunRecord", "State"]
+__all__ = ["RunRecord", "State"]
 
 # Each entry moves the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -76,23 +77,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """A source item and the target item syncfw wrote for it."""
-
-    source_key: str
-    target_key: str
-    target_uid: str
-    source_hash: str
-    target_etag: str | None
-    ends_at: str  # ISO UTC end of the event, to leave past events alone
-    group: str  # the source item it came from (a series, for expanded instances)
-    attendees: str | None = None  # JSON of the attendees the target last showed
-    # Two-way pairs (both sides written): each side's version and content as last synced.
-    source_etag: str | None = None
-    target_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +150,15 @@ class State:
 
     # -- mappings ---------------------------------------------------------------
 
-    def mappings(self, pair: str) -> dict[str, Mapping]:
+    def mappings(self, pair: str) -> dict[str, Link]:
         rows = self.db.execute(
             "SELECT source_key, target_key, target_uid, source_hash, target_etag, ends_at,"
             " source_group, attendees, source_etag, target_hash FROM mappings WHERE pair = ?",
             (pair,),
         )
-        return {row[0]: Mapping(*row) for row in rows}
+        return {row[0]: Link(*row) for row in rows}
 
-    def put_mappings(self, pair: str, mappings: Iterable[Mapping]) -> None:
+    def put_mappings(self, pair: str, mappings: Iterable[Link]) -> None:
         """Insert or replace mappings; call inside :meth:`transaction` to group them."""
         self.db.executemany(
             "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from .errors import AuthError
-from .fs import atomic_write
+from syncfw.errors import AuthError
+from syncfw.sdk.fs import atomic_write
 
 __all__ = [
     "FileTokenStore",

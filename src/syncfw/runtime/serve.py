@@ -8,7 +8,7 @@ one beside it. Among the due pairs the one due longest runs first (on a tie, the
 one that ran least recently), so a slow pair delays the others by one of its runs
 at most, and never shuts them out.
 
-Across processes the engine's per-pair lock (:class:`syncfw.locks.PairLock`)
+Across processes the engine's per-pair lock (:class:`syncfw.runtime.locks.PairLock`)
 keeps a pair to one run at a time: when another process (a second ``serve``, a
 ``syncfw run`` from cron) holds it, the run is logged as ``skipped: busy`` and
 the pair is tried again at its next interval.
@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 if TYPE_CHECKING:
-    from .profile import Profile
-    from .report import PairReport, RunReport
+    from syncfw.config.models import Profile
+    from syncfw.core.report import PairReport, RunReport
 
 __all__ = ["PairRun", "Scheduler", "SyncEngine"]
 

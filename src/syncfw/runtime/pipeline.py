@@ -14,16 +14,16 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import attendees
-from .driver import Capabilities
-from .filters import admit_categories, build_filters, build_transforms
-from .model import Attendee, Event, Window, as_utc
-from .plugins import Plugins
-from .policies import Admit, Finish, Normalize
-from .recurrence import expand
+from syncfw.core import attendees
+from syncfw.core.policies import Admit, Finish, Normalize
+from syncfw.core.recurrence import expand
+from syncfw.hooks.filters import admit_categories, build_filters, build_transforms
+from syncfw.hooks.manager import Plugins
+from syncfw.model import Attendee, Event, Window, as_utc
+from syncfw.sdk.driver import Capabilities
 
 if TYPE_CHECKING:
-    from .profile import PairConfig
+    from syncfw.config.models import PairConfig
 
 __all__ = ["admitter", "finisher", "normalizer", "whole_events"]
 

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
-from .model import Event, as_utc
+from syncfw.model import Event, as_utc
 
 __all__ = ["MAX_INSTANCES", "MAX_SCANNED", "expand", "instance_key", "without_strays"]
 
