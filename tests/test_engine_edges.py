@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import syncfw
-from syncfw.config.models import load_profile
+from syncfw.config.loader import load_profile
 from syncfw.core.policies import target_uid
 from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from syncfw.config.models import ProfileErrors, load_profile
-from syncfw.errors import ProfileError, SyncfwError
+from syncfw.config.loader import load_profile
+from syncfw.errors import ProfileError, ProfileErrors, SyncfwError
 from syncfw.hooks.filters import (
     BuildError,
     build_filter,

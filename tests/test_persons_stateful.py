@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from syncfw.config.models import load_profile
+from syncfw.config.loader import load_profile
 from syncfw.core.attendees import Directory, clean_email, normalize
 from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from syncfw.config.models import load_profile
+from syncfw.config.loader import load_profile
 from syncfw.core.policies import UID_PREFIX, Phase, target_uid
 from syncfw.core.report import RunReport
 from syncfw.drivers.memory import MemoryStore

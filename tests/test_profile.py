@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from syncfw.config.loader import load_profile
 from syncfw.config.models import (
     PairConfig,
     Profile,
     fill_placeholders,
-    load_profile,
     person_calendar_options,
 )
 from syncfw.errors import ProfileError

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.config.models import ProfileErrors, load_profile
-from syncfw.errors import ProfileError
+from syncfw.config.loader import load_profile
+from syncfw.errors import ProfileError, ProfileErrors
 from syncfw.hooks.manager import Plugins
 from syncfw.markers import hookimpl
 from syncfw.model import Person

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from syncfw.config.models import Profile, load_profile
+from syncfw.config.loader import load_profile
+from syncfw.config.models import Profile
 from syncfw.core.report import Failure, PairReport, RunReport
 from syncfw.errors import PairBusy, ProfileError, StateError
 from syncfw.runtime.serve import Scheduler

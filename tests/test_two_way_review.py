@@ -13,13 +13,12 @@ import pytest
 
 import syncfw
 from syncfw import hookimpl
-from syncfw.config.models import load_profile
+from syncfw.config.loader import load_profile
 from syncfw.drivers.memory import MemoryDriver, MemoryStore
-from syncfw.errors import DriverError
+from syncfw.errors import DriverError, SessionError
 from syncfw.hooks.manager import Plugins
 from syncfw.model import Attendee, Event
 from syncfw.runtime.engine import Engine
-from syncfw.runtime.session import SessionError
 from syncfw.sdk.driver import Capabilities, WriteOp
 from syncfw.sdk.ical import event_to_ical
 

@@ -12,73 +12,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from syncfw.config.models import Profile, load_profile
+from syncfw.config.loader import load_profile
+from syncfw.config.models import Profile
 from syncfw.core.policies import Phase
-from syncfw.core.report import AppliedChange, Failure, PairReport, RunReport
+from syncfw.core.report import AppliedChange, PairReport, RunReport
 from syncfw.errors import (
     AuthError,
-    CursorExpired,
     DriverError,
-    NotFound,
-    PreconditionFailed,
     ProfileError,
-    QuotaExceeded,
-    RateLimited,
     SafetyStop,
-    StateError,
+    SessionError,
     SyncfwError,
 )
 from syncfw.hooks.manager import Plugins
 from syncfw.markers import hookimpl
 from syncfw.model import Attendee, Change, Event, Person, Window
-from syncfw.runtime.engine import Engine, Progress
-from syncfw.runtime.session import Session, SessionError, session
-from syncfw.runtime.state import State
-from syncfw.sdk.driver import (
-    Capabilities,
-    Driver,
-    DriverContext,
-    DriverOptions,
-    Feed,
-    WriteOp,
-    WriteResult,
-)
+from syncfw.runtime.engine import Engine
+from syncfw.runtime.session import Session, session
 
+# What a user of the library needs. Driver authors import from syncfw.sdk; every
+# exception is in syncfw.errors, the report values in syncfw.core.report.
 __all__ = [
     "AppliedChange",
     "Attendee",
     "AuthError",
-    "Capabilities",
     "Change",
-    "CursorExpired",
-    "Driver",
-    "DriverContext",
     "DriverError",
-    "DriverOptions",
     "Engine",
     "Event",
-    "Failure",
-    "Feed",
-    "NotFound",
     "PairReport",
     "Person",
     "Plugins",
-    "PreconditionFailed",
     "Profile",
     "ProfileError",
-    "Progress",
-    "QuotaExceeded",
-    "RateLimited",
     "RunReport",
     "SafetyStop",
     "Session",
     "SessionError",
-    "State",
-    "StateError",
     "SyncfwError",
     "Window",
-    "WriteOp",
-    "WriteResult",
     "hookimpl",
     "load_profile",
     "run",

@@ -30,7 +30,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from syncfw import __version__
-from syncfw.config.models import Profile, load_profile
+from syncfw.config.loader import load_profile
+from syncfw.config.models import Profile
 from syncfw.core.policies import Phase
 from syncfw.core.report import RunReport
 from syncfw.errors import ProfileError, StateError, SyncfwError

@@ -85,6 +85,6 @@ def sign_in_calendars(
 def load_profile(path: Path) -> Profile:
     """The profile at ``path``, for a plugin's command (imported late: it loads every
     plugin's drivers). Raises :class:`~syncfw.errors.ProfileError` like the loader."""
-    from syncfw.config.models import load_profile as load
+    from syncfw.config.loader import load_profile as load
 
     return load(path)

@@ -4,6 +4,9 @@
 
     SyncfwError
     ├── ProfileError            a profile cannot be used (file, line, key, hint)
+    │   └── ProfileErrors       several at once, each in .errors
+    ├── BuildError              a filter or transform cannot be built (also a ValueError)
+    ├── SessionError            a session's pull or push failed (.report says why)
     ├── StateError              the state store is unusable (newer schema, corrupt file)
     ├── SafetyStop              a run would do something drastic; nothing was applied
     ├── PairBusy                another run (maybe another process) is syncing the pair
@@ -22,8 +25,11 @@ way to Google's 410 and to a CalDAV server's invalid sync token.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthError",
+    "BuildError",
     "CursorExpired",
     "DriverError",
     "Interrupted",
@@ -31,9 +37,11 @@ __all__ = [
     "PairBusy",
     "PreconditionFailed",
     "ProfileError",
+    "ProfileErrors",
     "QuotaExceeded",
     "RateLimited",
     "SafetyStop",
+    "SessionError",
     "StateError",
     "SyncfwError",
 ]
@@ -65,6 +73,39 @@ class ProfileError(SyncfwError):
         key = f"{self.key}: " if self.key else ""
         hint = f" ({self.hint})" if self.hint else ""
         return f"{where}{key}{self.message}{hint}"
+
+
+class ProfileErrors(ProfileError):
+    """Several problems at once. ``errors`` holds each; ``file``/``line``/``key``/``hint``
+    are the first one's, and ``str()`` lists them all, one per line."""
+
+    def __init__(self, errors: list[ProfileError]) -> None:
+        first = errors[0]
+        super().__init__(
+            first.message, file=first.file, line=first.line, key=first.key, hint=first.hint
+        )
+        self.errors = tuple(errors)
+        self.args = ("\n".join(str(e) for e in errors),)
+
+
+class BuildError(SyncfwError, ValueError):
+    """A filter or transform of a profile cannot be built: unknown name or bad value.
+
+    ``name`` is the step's name as written, ``hint`` what to do (e.g. the known names).
+    """
+
+    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.name, self.message, self.hint = name, message, hint
+
+
+class SessionError(SyncfwError):
+    """A session's pull or push did not complete for a pair; ``report`` (the
+    :class:`~syncfw.core.report.RunReport` of that half) says which and why."""
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class StateError(SyncfwError):

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from google.oauth2 import credentials as user_credentials
 
-from syncfw.config.models import load_profile
+from syncfw.config.loader import load_profile
 from syncfw.errors import AuthError, ProfileError
 from syncfw_google import plugin as google_plugin
 from syncfw_google.auth import (

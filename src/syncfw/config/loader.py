@@ -27,24 +27,28 @@ from syncfw.config.models import (
     PersonsConfig,
     PersonSpec,
     Profile,
-    ProfileErrors,
     fill_placeholders,
 )
 from syncfw.config.yamlsource import Loc, YamlSource, did_you_mean
-from syncfw.hooks.filters import BuildError, build_filter, build_transform
-from syncfw.hooks.manager import Plugins
+from syncfw.errors import BuildError, ProfileErrors
+from syncfw.hooks.filters import build_filter, build_transform
+from syncfw.hooks.manager import Plugins, default_plugins
 from syncfw.model import Person
 from syncfw.sdk.driver import DriverOptions
 
-__all__ = ["TOP_LEVEL_KEYS", "read_profile"]
+__all__ = ["TOP_LEVEL_KEYS", "load_profile"]
 
 TOP_LEVEL_KEYS = ("calendars", "pairs", "persons", "state", "version")
 DEFAULT_POLICIES = ("master-push",)  # used until a plugin registers policies
 
 
-def read_profile(path: str | Path, plugins: Plugins) -> Profile:
+def load_profile(path: str | Path, plugins: Plugins | None = None) -> Profile:
     """Read, interpolate and validate a profile; raise ProfileError with every problem.
-    :func:`syncfw.config.models.load_profile` is the public way in."""
+
+    ``plugins`` knows the drivers, policies, filters and transforms the profile may name
+    (the process-wide plugin manager when not given).
+    """
+    plugins = plugins or default_plugins()
     shown = str(path)
     file = Path(path).expanduser().absolute()
     source = YamlSource.read(
@@ -195,13 +199,12 @@ class _Loader:
             self.check_pair(spec, loc, calendars, policies, names)
             self.check_steps(spec, loc)
             person_options = self.check_person_calendar(spec, loc)
+            context = {"line": self.source.lines[loc], "person_options": person_options}
             try:
-                pair = PairConfig.model_validate(spec)
+                pair = PairConfig.model_validate(spec, context=context)
             except ValidationError as exc:
                 self.source.report_invalid(exc, loc, spec, PairConfig)
                 continue
-            pair._line = self.source.lines[loc]
-            pair._person_options = person_options
             found.append(pair)
         return found
 

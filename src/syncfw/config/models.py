@@ -24,12 +24,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
+    model_validator,
 )
 
 from syncfw.config.yamlsource import Loc
 from syncfw.errors import ProfileError
 from syncfw.hooks.filters import split_step
-from syncfw.hooks.manager import Plugins, default_plugins
 from syncfw.model import Person
 from syncfw.sdk.driver import DriverOptions
 
@@ -41,12 +42,10 @@ __all__ = [
     "PairConfig",
     "PersonsConfig",
     "Profile",
-    "ProfileErrors",
     "RecurrenceConfig",
     "SafetyConfig",
     "WindowConfig",
     "fill_placeholders",
-    "load_profile",
     "person_calendar_options",
 ]
 
@@ -132,17 +131,24 @@ class PairConfig(_Section):
         float, BeforeValidator(_not_bool), Field(gt=0, allow_inf_nan=False)
     ] = 15.0
     safety: SafetyConfig = SafetyConfig()
-    _line: int = PrivateAttr(0)  # private, so a `line:` key in the file stays an error
+    # Given by the loader at construction (validation context), not keys of the file: a
+    # `line:` key stays an error. A model_copy keeps them.
+    _line: int = PrivateAttr(0)
     _person_options: type[DriverOptions] | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _from_the_loader(self, info: ValidationInfo) -> PairConfig:
+        context = info.context or {}
+        self._line = int(context.get("line", 0))
+        self._person_options = context.get("person_options")
+        return self
 
     @property
     def line(self) -> int:
         """The profile line where this pair starts."""
         return self._line
 
-    def person_calendar(
-        self, person: Person, base_dir: Path, plugins: Plugins | None = None
-    ) -> tuple[str, DriverOptions]:
+    def person_calendar(self, person: Person, base_dir: Path) -> tuple[str, DriverOptions]:
         """The calendar a person's copies go to (``fan_out: copy``): the driver's name and
         its options, validated, with ``attendees.calendar``'s placeholders filled for
         ``person`` and relative paths counted from ``base_dir`` (``Profile.base_dir``).
@@ -156,8 +162,11 @@ class PairConfig(_Section):
             raise ProfileError(f"{where} is not set", hint="fan_out: copy needs it")
         driver = str(template["driver"])
         options_cls = self._person_options
-        if options_cls is None:  # a PairConfig built in code, not by load_profile
-            options_cls = (plugins or default_plugins()).drivers()[driver].cls.Options
+        if options_cls is None:
+            raise ProfileError(
+                f"{where}: the driver {driver!r} was not known when the pair was made",
+                hint="load the profile with syncfw.load_profile",
+            )
         options = fill_placeholders({k: v for k, v in template.items() if k != "driver"}, person)
         try:
             validated = options_cls.model_validate(options, context={"base_dir": base_dir})
@@ -170,10 +179,10 @@ class PairConfig(_Section):
 
 
 def person_calendar_options(
-    profile: Profile, pair: PairConfig, person: Person, plugins: Plugins | None = None
+    profile: Profile, pair: PairConfig, person: Person
 ) -> tuple[str, DriverOptions]:
     """:meth:`PairConfig.person_calendar` with the profile's folder as the base of paths."""
-    return pair.person_calendar(person, profile.base_dir, plugins)
+    return pair.person_calendar(person, profile.base_dir)
 
 
 PLACEHOLDERS = ("email", "name", "local")
@@ -263,24 +272,3 @@ class Profile:
             if key_path[:n] in self.key_lines:
                 return self.key_lines[key_path[:n]]
         return None
-
-
-class ProfileErrors(ProfileError):
-    """Several problems at once. ``errors`` holds each; ``file``/``line``/``key``/``hint``
-    are the first one's, and ``str()`` lists them all, one per line."""
-
-    def __init__(self, errors: list[ProfileError]) -> None:
-        first = errors[0]
-        super().__init__(
-            first.message, file=first.file, line=first.line, key=first.key, hint=first.hint
-        )
-        self.errors = tuple(errors)
-        self.args = ("\n".join(str(e) for e in errors),)
-
-
-def load_profile(path: str | Path, plugins: Plugins | None = None) -> Profile:
-    """Read, interpolate and validate a profile; raise ProfileError with every problem."""
-    # Late: syncfw.config.loader builds on the models above, so it imports this module.
-    from syncfw.config.loader import read_profile
-
-    return read_profile(path, plugins or default_plugins())

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from syncfw.errors import ProfileError
+from syncfw.errors import BuildError, ProfileError
 from syncfw.markers import hookimpl
 from syncfw.model import Event
 
@@ -56,17 +56,6 @@ FilterBuilder = Callable[[Any], Filter]
 """Turns the profile's value into a filter; raises ValueError/TypeError for a bad value."""
 TransformBuilder = Callable[[Any], Transform]
 """Turns the profile's value (None for a bare name) into a transform; same errors."""
-
-
-class BuildError(ValueError):
-    """A filter or transform of a profile cannot be built: unknown name or bad value.
-
-    ``name`` is the step's name as written, ``hint`` what to do (e.g. the known names).
-    """
-
-    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.name, self.message, self.hint = name, message, hint
 
 
 # -- building -------------------------------------------------------------------------------

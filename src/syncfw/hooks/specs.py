@@ -31,7 +31,7 @@ def syncfw_register_drivers(register: Callable[[type[Driver]], None]) -> None:
     """Register driver classes.
 
     Called once, when the drivers are first needed. Call ``register(cls)`` for
-    each :class:`syncfw.Driver` subclass the plugin provides; ``cls.name`` is
+    each :class:`syncfw.sdk.Driver` subclass the plugin provides; ``cls.name`` is
     the name profiles use in ``driver:``. Two plugins registering the same name
     is an error that names both. The return value is ignored.
     """

@@ -15,22 +15,18 @@ in flight; its creates carry deterministic uids, so the next run adopts them.
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from syncfw.core.attendees import Directory
-from syncfw.core.policies import Phase, PlanInput, Policy, Side, SideRead
+from syncfw.core.policies import Phase, Plan, PlanInput, Policy, SideRead
 from syncfw.core.report import PairReport, RunReport
 from syncfw.errors import (
-    CursorExpired,
     Interrupted,
     PairBusy,
     ProfileError,
@@ -41,8 +37,18 @@ from syncfw.hooks.manager import Plugins, default_plugins
 from syncfw.model import Window
 from syncfw.runtime import fanout, pipeline
 from syncfw.runtime.apply import Applier, check_guard
-from syncfw.runtime.fanout import NOTHING, Nothing
 from syncfw.runtime.locks import PairLock
+from syncfw.runtime.reading import (
+    PairRun,
+    Read,
+    Stopwatch,
+    keeping_overrides,
+    no_gc_pauses,
+    read_side,
+    scope_tag,
+    settle,
+    settle_held,
+)
 from syncfw.runtime.state import State
 from syncfw.sdk.driver import Driver, DriverContext, PersonDirectory
 
@@ -57,14 +63,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
-class _PairRun:
-    """Everything one pair's sync needs, resolved from the profile."""
-
-    config: PairConfig
-    source: Driver
-    target: Driver
-    window: Window
+def _report_planned(report: PairReport, plan: Plan) -> None:
+    """A dry run's report: what the plan would do, op by op."""
+    report.created = plan.count("create") + sum(p.adopted for p in plan.ops)
+    report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
+    report.deleted = plan.count("delete")
+    report.planned = [
+        {"action": p.op.action, "title": p.title, "key": p.item_key, "side": p.side}
+        for p in plan.ops
+    ]
 
 
 class Engine:
@@ -118,8 +125,6 @@ class Engine:
 
     def driver(self, calendar: str) -> Driver:
         """The driver instance for one of the profile's calendars (opened once)."""
-        if calendar == NOTHING:
-            return Nothing(None, DriverContext(calendar=NOTHING))
         if calendar not in self._drivers:
             config = self.profile.calendars.get(calendar) or self._calendars[calendar]
             info = self.plugins.drivers().get(config.driver)
@@ -140,10 +145,6 @@ class Engine:
             )
             self._drivers[calendar] = info.cls(config.options, context)
         return self._drivers[calendar]
-
-    def add_calendar(self, config: CalendarConfig) -> None:
-        """A calendar the profile does not list (a person's own, for fan-out by copy)."""
-        self._calendars[config.name] = config
 
     def directory(self) -> Directory:
         """The persons: from the calendar ``persons: {from: ...}`` names, or the profile's list."""
@@ -192,18 +193,57 @@ class Engine:
                 )
                 continue
             report.pairs.append(
-                self.sync_pair(config, dry_run=dry_run, force=force, progress=progress, phase=phase)
+                self._sync_pair(
+                    config, dry_run=dry_run, force=force, progress=progress, phase=phase
+                )
             )
             if config.attendees.fan_out == "copy" and report.pairs[-1].status != "error":
                 report.pairs.extend(
-                    fanout.run(self, config, dry_run=dry_run, force=force, progress=progress)
+                    self._fan_out(config, dry_run=dry_run, force=force, progress=progress)
                 )
         report.finished_at = self._now()
         if not dry_run:
             self.plugins.run_finished(report)
         return report
 
-    def sync_pair(
+    def _fan_out(
+        self, config: PairConfig, *, dry_run: bool, force: bool, progress: Progress | None
+    ) -> list[PairReport]:
+        """The pairs to each person's own calendar (``fan_out: copy``), then the retiring
+        of those who left."""
+        try:
+            directory = self.directory()
+            current = fanout.person_pairs(self.profile, config, directory)
+        except Exception as exc:  # a broken person source fails the fan-out, not the run
+            message = str(exc) if isinstance(exc, SyncfwError) else f"{type(exc).__name__}: {exc}"
+            log.error("%s: persons: %s", config.name, message)
+            name = f"{config.name}{fanout.SEPARATOR}*"
+            return [PairReport(name, error=message, status="error")]
+        reports = []
+        for person in current:
+            self._calendars[person.calendar.name] = person.calendar
+            if not dry_run:
+                self.state.set_pair_person(
+                    person.config.name, person.person.name, person.person.email
+                )
+            reports.append(
+                self._sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
+            )
+        stale = fanout.stale_pairs(config, current, self.state.generated_pairs())
+        if stale and not len(directory):
+            return [*reports, fanout.empty_directory(config, len(stale))]
+        for name in stale:  # persons who left: empty their calendars, forget them
+            person = fanout.retiring_pair(self.profile, config, name, self.state.pair_person(name))
+            self._calendars[person.calendar.name] = person.calendar
+            report = self._sync_pair(
+                person.config, dry_run=dry_run, force=True, progress=progress, retiring=True
+            )
+            if not (dry_run or report.error or report.failed):
+                self.state.forget_pair(name)
+            reports.append(report)
+        return reports
+
+    def _sync_pair(
         self,
         config: PairConfig,
         *,
@@ -211,14 +251,15 @@ class Engine:
         force: bool = False,
         progress: Progress | None = None,
         phase: Phase | None = None,
+        retiring: bool = False,
     ) -> PairReport:
         report = PairReport(config.name, dry_run=dry_run)
         run_id = None if dry_run else self.state.start_run(config.name)
         status = "ok"
         try:
-            pair = _PairRun(
+            pair = PairRun(
                 config,
-                self.driver(config.source),
+                None if retiring else self.driver(config.source),
                 self.driver(config.target),
                 Window.around(
                     self._now(),
@@ -280,7 +321,7 @@ class Engine:
 
     def _sync(
         self,
-        pair: _PairRun,
+        pair: PairRun,
         report: PairReport,
         policy: Policy,
         phase: Phase | None,
@@ -289,26 +330,56 @@ class Engine:
         force: bool,
         progress: Progress | None,
     ) -> None:
-        name = pair.config.name
-        clock = _Stopwatch(report.seconds)
+        """One pass of a pair: read, plan (and guard), apply, record."""
+        clock = Stopwatch(report.seconds)
         with clock("read"):
-            mappings = self.state.mappings(name)
-            directory = self.directory()
-            # Cursors are good for the window and settings they were read with; when either
-            # changed (a new day, a person's flag, a filter), events may be in scope that no
-            # cursor reports, so that side is read in full.
-            tag = _scope_tag(pair, directory)
-            target = self._read(name, pair.target, pair.window, tag, full=False)
-            source = self._read(name, pair.source, pair.window, tag, full=False)
+            read = self._read_sides(pair)
+        plan, read = self._plan(pair, policy, phase, read, report, clock)
+        check_guard(pair.config, plan, force)
+        if dry_run:
+            _report_planned(report, plan)
+            return
+        with clock("apply"):
+            written = self._apply(pair, plan, report, progress)
+        if not report.failed:  # cursors advance only past a run that applied everything
+            self._record(pair, plan, read, written, clock)
+
+    def _read_sides(self, pair: PairRun) -> Read:
+        """Both sides' feeds, incremental where the stored cursors are still good."""
+        name = pair.config.name
+        directory = self.directory()
+        # Cursors are good for the window and settings they were read with; when either
+        # changed (a new day, a person's flag, a filter), events may be in scope that no
+        # cursor reports, so that side is read in full.
+        tag = scope_tag(pair, directory)
+        target = read_side(self.state, name, pair.target, pair.window, tag, full=False)
+        if pair.source is None:  # a retiring pair: nothing to copy, so everything goes
+            source = SideRead(pair.config.source, {}, full=True)
+        else:
+            source = read_side(self.state, name, pair.source, pair.window, tag, full=False)
+        return Read(source, target, tag, directory, self.state.mappings(name))
+
+    def _plan(
+        self,
+        pair: PairRun,
+        policy: Policy,
+        phase: Phase | None,
+        read: Read,
+        report: PairReport,
+        clock: Stopwatch,
+    ) -> tuple[Plan, Read]:
+        """The policy's plan, reading a side in full when the plan needs it (and planning
+        again); the failures, notes and counts go into ``report``."""
+        config, name = pair.config, pair.config.name
         notes: set[str] = set()  # series the target cannot store, written as instances
         if policy.two_sided:
             normalize = pipeline.whole_events(
-                pair.config, directory=directory, plugins=self.plugins
+                config, directory=read.directory, plugins=self.plugins
             )
         else:
             normalize = pipeline.normalizer(
-                pair.config,
-                directory=directory,
+                config,
+                directory=read.directory,
                 plugins=self.plugins,
                 target=pair.target.capabilities,
                 window=pair.window,
@@ -317,173 +388,84 @@ class Engine:
                 notes=notes,
             )
         inp = PlanInput(
-            name,
-            source,
-            target,
-            mappings,
-            pair.window,
-            normalize,
-            pipeline.finisher(pair.config, directory),
-            pair.config.attendees.notify,
-            pair.config.conflict,
-            phase,
-            pipeline.admitter(pair.config),
-            _keeping_overrides(pair),
+            pair=name,
+            source=read.source,
+            target=read.target,
+            mappings=read.mappings,
+            window=pair.window,
+            normalize=normalize,
+            finish=pipeline.finisher(config, read.directory),
+            notify=config.attendees.notify,
+            conflict=config.conflict,
+            phase=phase,
+            admit=pipeline.admitter(config),
+            keeps_overrides=keeping_overrides(pair),
         )
-        with clock("plan"), _no_gc_pauses():
+        with clock("plan"), no_gc_pauses():
             plan = policy.plan(inp)
         # A plan may need a side in full; the plan on the fuller read may need the other.
-        while (plan.needs_full_source and not source.full) or (
-            plan.needs_full_target and not target.full
+        while (plan.needs_full_source and not read.source.full) or (
+            plan.needs_full_target and not read.target.full
         ):
             with clock("read"):
-                if plan.needs_full_source and not source.full:
-                    source = self._read(name, pair.source, pair.window, tag, full=True)
-                if plan.needs_full_target and not target.full:
-                    target = self._read(name, pair.target, pair.window, tag, full=True)
-            with clock("plan"), _no_gc_pauses():
-                plan = policy.plan(replace(inp, source=source, target=target))
-        report.full_read = source.full
+                if plan.needs_full_source and not read.source.full and pair.source is not None:
+                    source = read_side(
+                        self.state, name, pair.source, pair.window, read.tag, full=True
+                    )
+                    read = replace(read, source=source)
+                if plan.needs_full_target and not read.target.full:
+                    target = read_side(
+                        self.state, name, pair.target, pair.window, read.tag, full=True
+                    )
+                    read = replace(read, target=target)
+            with clock("plan"), no_gc_pauses():
+                plan = policy.plan(replace(inp, source=read.source, target=read.target))
+        report.full_read = read.source.full
         report.unchanged = plan.unchanged
         report.notes = sorted(notes)
         report.failures.extend(plan.failures)
         report.failed = len(plan.failures)
-        check_guard(pair.config, plan, force)
-        if dry_run:
-            report.created = plan.count("create") + sum(p.adopted for p in plan.ops)
-            report.updated = plan.count("update") - sum(p.adopted for p in plan.ops)
-            report.deleted = plan.count("delete")
-            report.planned = [
-                {"action": p.op.action, "title": p.title, "key": p.item_key, "side": p.side}
-                for p in plan.ops
-            ]
-            return
+        return plan, read
+
+    def _apply(
+        self, pair: PairRun, plan: Plan, report: PairReport, progress: Progress | None
+    ) -> dict[str, dict[str, str | None]]:
+        """The plan's state-only records, then its writes to each side; what each side's
+        writes left (key -> etag, None for a delete)."""
+        name = pair.config.name
         with self.state.transaction():
             self.state.put_mappings(name, plan.records)
             self.state.delete_mappings(name, plan.forget)
-        sides = (("source", pair.source, source), ("target", pair.target, target))
         written: dict[str, dict[str, str | None]] = {}
-        with clock("apply"):
-            for side, driver, _ in sides:
-                ops = [p for p in plan.ops if p.side == side]
-                if ops:
-                    written[side] = self._applier.apply(name, driver, ops, report, progress)
-        if report.failed:
-            return
-        for side, driver, read in sides:
-            if side in plan.hold_cursors:
-                self._settle_held(name, driver, read.calendar, tag, written.get(side), clock)
-                continue
-            cursor = read.cursor
-            if cursor is not None and written.get(side):
-                cursor = self._settle(driver, cursor, written[side], clock)
-            self.state.set_cursor(name, read.calendar, cursor, tag)
+        for side, driver in (("source", pair.source), ("target", pair.target)):
+            ops = [p for p in plan.ops if p.side == side]
+            if ops and driver is not None:
+                written[side] = self._applier.apply(name, driver, ops, report, progress)
+        return written
 
-    def _settle_held(
+    def _record(
         self,
-        pair: str,
-        driver: Driver,
-        calendar: str,
-        tag: str,
-        ours: dict[str, str | None] | None,
-        clock: _Stopwatch,
+        pair: PairRun,
+        plan: Plan,
+        read: Read,
+        written: dict[str, dict[str, str | None]],
+        clock: Stopwatch,
     ) -> None:
-        """A held cursor (a phase leaves that side's changes to the other phase) still moves
-        past this run's own writes when they are all that changed since it: otherwise a
-        feed that omits items made and removed after its cursor (Graph's delta) would never
-        report the removal of an event this run made."""
-        stored, stored_tag = self.state.cursor(pair, calendar)
-        if not ours or stored is None or stored_tag != tag:
-            return
-        settled = self._settle(driver, stored, ours, clock)
-        if settled != stored:
-            self.state.set_cursor(pair, calendar, settled, tag)
-
-    def _settle(
-        self, driver: Driver, cursor: str, ours: dict[str, str | None], clock: _Stopwatch
-    ) -> str:
-        """The driver's cursor past this run's own writes, if it has one; else ``cursor``."""
-        try:
-            with clock("read"):
-                return driver.settle(cursor, ours) or cursor
-        except Exception as exc:  # only an optimisation: the next run reads the writes back
-            log.debug("%s: settling the cursor failed: %s", driver.context.calendar, exc)
-            return cursor
+        """Each side's cursor, past this run's own writes where the driver can tell."""
+        name = pair.config.name
+        sides = (("source", pair.source, read.source), ("target", pair.target, read.target))
+        for side, driver, side_read in sides:
+            if driver is None:
+                continue
+            if side in plan.hold_cursors:
+                settle_held(self.state, name, driver, side_read, read.tag, written.get(side), clock)
+                continue
+            cursor = side_read.cursor
+            if cursor is not None and written.get(side):
+                cursor = settle(driver, cursor, written[side], clock)
+            self.state.set_cursor(name, side_read.calendar, cursor, read.tag)
 
     def _lock(self, pair: str, dry_run: bool) -> AbstractContextManager[object]:
         if dry_run or self.state.path is None:
             return nullcontext()
         return PairLock(self.state.path, pair)
-
-    def _read(self, pair: str, driver: Driver, window: Window, tag: str, *, full: bool) -> SideRead:
-        calendar = driver.context.calendar
-        cursor, stored_tag = self.state.cursor(pair, calendar)
-        if full or not driver.capabilities.incremental or stored_tag != tag:
-            cursor = None
-        try:
-            return _collect(calendar, driver, cursor, window)
-        except CursorExpired as exc:
-            if cursor is None:
-                raise
-            log.warning("%s; reading %s in full", exc, calendar)
-            return _collect(calendar, driver, None, window)
-
-
-def _keeping_overrides(pair: _PairRun) -> frozenset[Side]:
-    """The sides that store a series' changed instances (two-sided pairs write both)."""
-    sides: list[Side] = []
-    if pair.source.capabilities.native_recurrence:
-        sides.append("source")
-    if pair.target.capabilities.native_recurrence:
-        sides.append("target")
-    return frozenset(sides)
-
-
-def _scope_tag(pair: _PairRun, directory: Directory) -> str:
-    """What decides which events are in scope: the window, the persons, the pair's steps."""
-    c = pair.config
-    scope = (
-        c.policy,  # another policy compares differently: read both sides afresh
-        sorted((p.email.lower(), p.name, p.sync, sorted(p.aliases)) for p in directory),
-        c.filters,
-        c.transforms,
-        c.recurrence.model_dump(),
-        c.attendees.model_dump(),
-    )
-    digest = hashlib.blake2b(repr(scope).encode(), digest_size=8).hexdigest()
-    return f"{pair.window.tag}|{digest}"
-
-
-def _collect(calendar: str, driver: Driver, cursor: str | None, window: Window) -> SideRead:
-    feed = driver.read(cursor, window)
-    changes = {change.key: change for change in feed}
-    return SideRead(calendar, changes, feed.full, feed.cursor)
-
-
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    # Planning allocates many small objects and no cycles; the cyclic collector would
-    # only rescan them over and over (a third of the planning time at 100k events).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class _Stopwatch:
-    """Adds the wall time of each phase to a dict: ``with clock("read"): ...``."""
-
-    def __init__(self, into: dict[str, float]) -> None:
-        self.into = into
-
-    @contextmanager
-    def __call__(self, phase: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            elapsed = time.perf_counter() - began
-            self.into[phase] = round(self.into.get(phase, 0.0) + elapsed, 6)

@@ -13,60 +13,43 @@ comes back empty retires no one: that is a failed read, not everyone leaving.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from syncfw.config.models import CalendarConfig, PairConfig, Profile, person_calendar_options
 from syncfw.core.attendees import Directory
 from syncfw.core.report import PairReport
-from syncfw.errors import SyncfwError
-from syncfw.model import Person, Window
-from syncfw.sdk.driver import Capabilities, Cursor, Driver, Feed, WriteOp, WriteResult
-
-if TYPE_CHECKING:
-    from syncfw.runtime.engine import Engine, Progress
+from syncfw.model import Person
 
 __all__ = [
-    "NOTHING",
-    "Nothing",
+    "SEPARATOR",
     "PersonPair",
+    "empty_directory",
     "person_pairs",
     "retiring_pair",
-    "run",
     "stale_pairs",
 ]
 
-log = logging.getLogger(__name__)
-
 SEPARATOR = ">"
-NOTHING = "(nothing)"
 
 
 @dataclass(frozen=True)
 class PersonPair:
-    """A generated pair and the calendar it writes to."""
+    """A generated pair, the calendar it writes to, and for whom.
+
+    A *retiring* pair has no source: the engine runs it with nothing to copy, so it
+    deletes what the pair wrote to that person's calendar (the past is left alone).
+    """
 
     config: PairConfig
     calendar: CalendarConfig
     person: Person
+    retiring: bool = False
 
 
-class Nothing(Driver):
-    """A calendar that is always empty: the source of a retiring pair."""
-
-    name = NOTHING
-    capabilities = Capabilities(write=False)
-
-    def read(self, cursor: Cursor | None, window: Window) -> Feed:
-        return Feed((), full=True)
-
-    def write(self, ops: Sequence[WriteOp]) -> Iterator[WriteResult]:
-        raise NotImplementedError("nothing is written to an empty source")
-
-
-def _person_pair(profile: Profile, config: PairConfig, person: Person, source: str) -> PersonPair:
+def _person_pair(
+    profile: Profile, config: PairConfig, person: Person, *, retiring: bool = False
+) -> PersonPair:
     # Lower case, so the calendar found again when retiring is the same one.
     email = person.email.lower()
     driver, options = person_calendar_options(profile, config, replace(person, email=email))
@@ -75,9 +58,9 @@ def _person_pair(profile: Profile, config: PairConfig, person: Person, source: s
     generated = config.model_copy(
         update={
             "name": name,
-            "source": source,
+            "source": config.target,
             "target": calendar.name,
-            "filters": [{"person": [person.email]}] if source != NOTHING else [],
+            "filters": [] if retiring else [{"person": [person.email]}],
             "transforms": [],
             # The master's invitations went out already: copies never invite anyone.
             "attendees": config.attendees.model_copy(
@@ -85,12 +68,12 @@ def _person_pair(profile: Profile, config: PairConfig, person: Person, source: s
             ),
         }
     )
-    return PersonPair(generated, calendar, replace(person, email=email))
+    return PersonPair(generated, calendar, replace(person, email=email), retiring)
 
 
 def person_pairs(profile: Profile, config: PairConfig, directory: Directory) -> list[PersonPair]:
     """The generated pairs of a copy fan-out: one per person with the sync flag on."""
-    return [_person_pair(profile, config, p, config.target) for p in directory.syncing()]
+    return [_person_pair(profile, config, p) for p in directory.syncing()]
 
 
 def stale_pairs(config: PairConfig, current: Sequence[PersonPair], known: set[str]) -> list[str]:
@@ -110,48 +93,17 @@ def retiring_pair(
     """
     email = name[len(config.name) + len(SEPARATOR) :]
     who = Person(name=person[0], email=person[1]) if person else Person(name=email, email=email)
-    return _person_pair(profile, config, who, NOTHING)
+    return _person_pair(profile, config, who, retiring=True)
 
 
-def run(
-    engine: Engine, config: PairConfig, *, dry_run: bool, force: bool, progress: Progress | None
-) -> list[PairReport]:
-    """The pairs to each person's own calendar, and the retiring of those who left."""
-    try:
-        directory = engine.directory()
-        current = person_pairs(engine.profile, config, directory)
-    except Exception as exc:  # a broken person source fails the fan-out, not the run
-        message = str(exc) if isinstance(exc, SyncfwError) else f"{type(exc).__name__}: {exc}"
-        log.error("%s: persons: %s", config.name, message)
-        return [PairReport(f"{config.name}{SEPARATOR}*", error=message, status="error")]
-    reports = []
-    for person in current:
-        engine.add_calendar(person.calendar)
-        if not dry_run:
-            engine.state.set_pair_person(
-                person.config.name, person.person.name, person.person.email
-            )
-        reports.append(
-            engine.sync_pair(person.config, dry_run=dry_run, force=force, progress=progress)
-        )
-    stale = stale_pairs(config, current, engine.state.generated_pairs())
-    if stale and not len(directory):
-        reports.append(
-            PairReport(
-                f"{config.name}{SEPARATOR}*",
-                stopped_by_guard=True,
-                status="guard",
-                error=f"the person directory is empty, so no one's calendar is synced; "
-                f"{len(stale)} persons' calendars were left as they are. Check the "
-                f"persons source before anything is deleted.",
-            )
-        )
-        return reports
-    for name in stale:  # persons who left: empty their calendars, forget them
-        retiring = retiring_pair(engine.profile, config, name, engine.state.pair_person(name))
-        engine.add_calendar(retiring.calendar)
-        report = engine.sync_pair(retiring.config, dry_run=dry_run, force=True, progress=progress)
-        if not (dry_run or report.error or report.failed):
-            engine.state.forget_pair(name)
-        reports.append(report)
-    return reports
+def empty_directory(config: PairConfig, stale: int) -> PairReport:
+    """The report of a fan-out whose person directory came back empty: a failed read,
+    not everyone leaving, so no one's calendar is emptied."""
+    return PairReport(
+        f"{config.name}{SEPARATOR}*",
+        stopped_by_guard=True,
+        status="guard",
+        error=f"the person directory is empty, so no one's calendar is synced; "
+        f"{stale} persons' calendars were left as they are. Check the "
+        f"persons source before anything is deleted.",
+    )

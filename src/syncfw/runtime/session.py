@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from syncfw.config.models import Profile, load_profile
+from syncfw.config.loader import load_profile
+from syncfw.config.models import Profile
 from syncfw.core.report import RunReport
-from syncfw.errors import ProfileError, SyncfwError
+from syncfw.errors import ProfileError, SessionError
 from syncfw.hooks.manager import Plugins
 from syncfw.runtime.engine import Engine
 from syncfw.sdk.driver import Driver
@@ -26,14 +27,6 @@ __all__ = ["Session", "SessionError", "session"]
 log = logging.getLogger(__name__)
 
 POLICY = "open-pull-close-push"
-
-
-class SessionError(SyncfwError):
-    """A session's pull or push did not complete for a pair; ``report`` says which and why."""
-
-    def __init__(self, message: str, report: RunReport) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 class Session:
