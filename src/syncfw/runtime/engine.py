@@ -104,10 +104,6 @@ class Engine:
         """Ask a running sync to end after the write batch in flight (thread/signal safe)."""
         self._stop.set()
 
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
     def __enter__(self) -> Engine:
         return self
 

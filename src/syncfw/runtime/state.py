@@ -186,14 +186,6 @@ class State:
             ((pair, key) for key in source_keys),
         )
 
-    def pair_names(self) -> set[str]:
-        """Every pair the store holds mappings or cursors of."""
-        rows = self.db.execute(
-            "SELECT pair FROM mappings UNION SELECT pair FROM cursors"
-            " UNION SELECT pair FROM persons"
-        )
-        return {row[0] for row in rows}
-
     def forget_pair(self, pair: str) -> None:
         """Drop a pair's mappings, cursors and person (its run log stays)."""
         with self.transaction():
