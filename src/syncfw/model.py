@@ -16,10 +16,15 @@ from typing import Any, Literal
 
 __all__ = [
     "Attendee",
+    "AttendeeKind",
     "Change",
     "Event",
     "Link",
     "Person",
+    "Response",
+    "Status",
+    "Transparency",
+    "Visibility",
     "Window",
     "WriteOp",
     "as_utc",

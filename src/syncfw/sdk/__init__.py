@@ -2,11 +2,14 @@
 
 The driver protocol (:mod:`syncfw.sdk.driver`), the values it speaks (:mod:`syncfw.model`),
 the errors it raises (:mod:`syncfw.errors`), the hook marker it registers with, and the
-helpers a backend of files or a provider's API needs: the iCalendar codec, atomic file
-writes, token stores and recurrence expansion. A plugin imports from here, from
-:mod:`syncfw.model`, :mod:`syncfw.errors`, :mod:`syncfw.markers`, :mod:`syncfw.testing`
-and, for its own commands, :mod:`syncfw.commands` - never from syncfw's engine
-(docs/architecture.md, "Layers"; checked by import-linter in ``make test``).
+helpers a backend of files or a provider's API needs: the iCalendar codec, times and
+attendees as text (:mod:`~syncfw.sdk.text`), atomic file writes, the snapshot cursor of a
+calendar without a change log (:mod:`~syncfw.sdk.snapshot`), writes with preconditions
+for items held in memory (:mod:`~syncfw.sdk.writes`), token stores and recurrence
+expansion; docs/writing-a-driver.md walks through a driver built from them. A plugin
+imports from here, from :mod:`syncfw.model`, :mod:`syncfw.errors`, :mod:`syncfw.markers`,
+:mod:`syncfw.testing` and, for its own commands, :mod:`syncfw.commands` - never from
+syncfw's engine (docs/architecture.md, "Layers"; checked by import-linter in ``make test``).
 """
 
 from __future__ import annotations
@@ -57,6 +60,15 @@ from syncfw.sdk.ical import (
     event_to_ical,
     events_from_ical,
 )
+from syncfw.sdk.snapshot import Snapshot, settle_snapshot, snapshot_feed
+from syncfw.sdk.text import (
+    attendees_from_text,
+    attendees_to_text,
+    when_from_text,
+    when_to_text,
+    zone_name,
+)
+from syncfw.sdk.writes import apply_writes, precondition
 
 __all__ = [
     "Attendee",
@@ -81,6 +93,7 @@ __all__ = [
     "RateLimited",
     "Remembered",
     "Response",
+    "Snapshot",
     "Status",
     "SyncfwError",
     "Transparency",
@@ -88,8 +101,11 @@ __all__ = [
     "Window",
     "WriteOp",
     "WriteResult",
+    "apply_writes",
     "as_utc",
     "atomic_write",
+    "attendees_from_text",
+    "attendees_to_text",
     "decode",
     "event_to_components",
     "event_to_ical",
@@ -98,6 +114,12 @@ __all__ = [
     "file_name_for",
     "hookimpl",
     "instance_key",
+    "precondition",
     "read_all",
     "resolve_path",
+    "settle_snapshot",
+    "snapshot_feed",
+    "when_from_text",
+    "when_to_text",
+    "zone_name",
 ]

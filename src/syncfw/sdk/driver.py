@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 
-from syncfw.errors import DriverError
+from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
 from syncfw.model import Change, Event, Person, Window, WriteOp
 
 __all__ = [
@@ -108,7 +108,8 @@ class Feed:
                 yield Change(...)
             return new_token
 
-    ``cursor`` is only valid once the feed has been iterated to its end.
+    ``cursor`` is only valid once the feed has been iterated to its end. Changes already
+    in a list: ``Feed.of(changes, full=..., cursor=...)``.
     """
 
     def __init__(
@@ -118,6 +119,16 @@ class Feed:
         self.full = full
         self.cursor: Cursor | None = None
         self._consumed = False
+
+    @classmethod
+    def of(cls, changes: Iterable[Change], *, full: bool, cursor: Cursor | None = None) -> Feed:
+        """A feed of changes already at hand (a list), ending with ``cursor``."""
+
+        def replay() -> Generator[Change, None, Cursor | None]:
+            yield from changes
+            return cursor
+
+        return cls(replay(), full=full)
 
     def __iter__(self) -> Iterator[Change]:
         if self._consumed:
@@ -216,6 +227,24 @@ class Driver:
 
     def close(self) -> None:
         """Release connections and files. Called once the engine is done."""
+
+    # -- errors of this calendar: ``raise self.error(...)``, ``WriteResult(error=...)`` --
+
+    def error(self, message: str) -> DriverError:
+        """A :class:`DriverError` naming this calendar."""
+        return DriverError(message, calendar=self.context.calendar)
+
+    def not_found(self, key: str) -> NotFound:
+        """Item ``key`` of this calendar does not exist (an update of a missing item)."""
+        return NotFound(key, calendar=self.context.calendar)
+
+    def precondition_failed(self, key: str) -> PreconditionFailed:
+        """Item ``key`` changed since its etag was read, or a create found it there."""
+        return PreconditionFailed(key, calendar=self.context.calendar)
+
+    def cursor_expired(self, message: str) -> CursorExpired:
+        """This calendar rejects the cursor (malformed, too old): the engine reads in full."""
+        return CursorExpired(message, calendar=self.context.calendar)
 
     def __enter__(self) -> Driver:
         return self
