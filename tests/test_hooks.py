@@ -269,3 +269,14 @@ def test_a_driver_without_a_name_is_refused() -> None:
 
     with pytest.raises(SyncfwError, match="a driver registered without a name"):
         Plugins(extra=[Plugin()]).drivers()
+
+
+def test_a_plugin_named_in_syncfw_plugins_and_installed_is_loaded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("syncfw_jobcal", reason="make test installs the jobcal plugin")
+    monkeypatch.delenv("SYNCFW_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.setenv("SYNCFW_PLUGINS", "syncfw_jobcal.plugin, syncfw.drivers.ics")
+    drivers = Plugins(autoload=True).drivers()  # entry point and SYNCFW_PLUGINS: one module
+    assert drivers["jobcal"].origin.startswith("syncfw-jobcal ")
+    assert drivers["ics"].origin == "builtin"

@@ -87,9 +87,9 @@ class Plugins:
         if self._autoload:
             self.pm.load_setuptools_entrypoints("syncfw")
         for modname in filter(None, os.environ.get("SYNCFW_PLUGINS", "").split(",")):
-            modname = modname.strip()
-            if not self.pm.has_plugin(modname):
-                self.pm.register(importlib.import_module(modname), modname)
+            module = importlib.import_module(modname.strip())
+            if not self.pm.is_registered(module):  # an installed plugin named again: once
+                self.pm.register(module, modname.strip())
         for plugin in self._extra:
             self.pm.register(plugin)
         self.pm.check_pending()
