@@ -69,8 +69,14 @@ class SideRead:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlanInput:
+    """Everything a policy plans from: values, and the pair's steps as functions.
+
+    Keyword-only, so a call reads as what it hands over and a new field cannot shift
+    the others.
+    """
+
     pair: str
     source: SideRead
     target: SideRead

@@ -317,18 +317,18 @@ class Engine:
                 notes=notes,
             )
         inp = PlanInput(
-            name,
-            source,
-            target,
-            mappings,
-            pair.window,
-            normalize,
-            pipeline.finisher(pair.config, directory),
-            pair.config.attendees.notify,
-            pair.config.conflict,
-            phase,
-            pipeline.admitter(pair.config),
-            _keeping_overrides(pair),
+            pair=name,
+            source=source,
+            target=target,
+            mappings=mappings,
+            window=pair.window,
+            normalize=normalize,
+            finish=pipeline.finisher(pair.config, directory),
+            notify=pair.config.attendees.notify,
+            conflict=pair.config.conflict,
+            phase=phase,
+            admit=pipeline.admitter(pair.config),
+            keeps_overrides=_keeping_overrides(pair),
         )
         with clock("plan"), _no_gc_pauses():
             plan = policy.plan(inp)
