@@ -38,6 +38,7 @@ from typing import ClassVar, Literal
 from syncfw.core.policies import Phase, Plan, PlanInput, PlannedOp, Policy, Side
 from syncfw.core.recurrence import expand
 from syncfw.core.report import Failure
+from syncfw.errors import StepFailed, Unreadable
 from syncfw.model import Change, Event, Link, WriteOp, as_utc
 
 __all__ = ["OpenPullClosePush", "TwoWay"]
@@ -95,8 +96,8 @@ class _Planner:
     def shape_source(self, key: str, event: Event) -> Event | None:
         """The source event as the pair sees it: ``None`` when filtered out.
 
-        Raises ValueError for an event the pipeline cannot take (reported, never taken
-        for deleted: see :meth:`standing` and :meth:`new`).
+        Raises Unreadable or StepFailed for an event the pipeline cannot take (reported,
+        never taken for deleted: see :meth:`standing` and :meth:`new`).
         """
         items = list(self.inp.normalize(key, event))
         return items[0][1] if items else None
@@ -114,14 +115,14 @@ class _Planner:
             return True
         try:
             return bool(expand(event.uid, event, start=window.start, end=window.end))
-        except ValueError:
+        except Unreadable:
             return True  # a rule we cannot read: never taken for gone
 
     def new(self, side: Side, change: Change) -> Event | None:
         """An unlinked event takes part when it passes the filters and shows in the window."""
         try:
             shape = self.present(side, change)
-        except ValueError as exc:
+        except (Unreadable, StepFailed) as exc:
             self.unreadable_event(side, change, str(exc))
             return None
         return shape if shape is not None and self.inside(shape) else None
@@ -196,7 +197,7 @@ class _Planner:
             return _Seen("deleted", change)
         try:
             shape = self.present(side, change)
-        except ValueError as exc:
+        except (Unreadable, StepFailed) as exc:
             self.unreadable_event(side, change, str(exc))
             return _Seen("unreadable", change)
         if shape is None:  # filtered out: a job no longer of the type deletes its copy;
