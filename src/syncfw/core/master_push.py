@@ -50,8 +50,8 @@ class _Planner:
         self.groups: dict[str, dict[str, Link]] = {}
         for key, m in self.maps.items():
             self.groups.setdefault(m.group, {})[key] = m
-        # Mappings store ends_at as ISO UTC to the second, so strings compare as times.
-        self.past_line = inp.window.start.isoformat(timespec="seconds")
+        # Parsed once: a mapping's stored end (text) against the window, as times.
+        self.behind = {k for k, m in self.maps.items() if m.ends <= inp.window.start}
         self.etag_now: dict[str, str | None] = {}
         self.drifted: dict[str, Change] = {}
         self.gone: set[str] = set()
@@ -60,7 +60,7 @@ class _Planner:
 
     def past(self, m: Link) -> bool:
         """Behind the window, as far as syncfw wrote it and the target still shows it."""
-        if m.ends_at > self.past_line:
+        if m.source_key not in self.behind:
             return False
         seen = self.drifted.get(m.source_key)  # moved back into the window by hand?
         return seen is None or seen.event is None or self.inp.window.ended_before(seen.event.end)

@@ -47,7 +47,7 @@ __all__ = ["OpenPullClosePush", "TwoWay"]
 #: no longer passes the pair's filters (reassigned, say): the link goes, nothing is written.
 Standing = Literal["same", "moved", "edited", "deleted", "left", "unreadable"]
 
-FOREVER = "9999-12-31T00:00:00+00:00"  # a series' end, for the "past" check
+FOREVER = "9999-12-31T00:00:00+00:00"  # a series' stored end: never past
 
 
 class TwoWay(Policy):
@@ -88,7 +88,6 @@ class _Planner:
         self.plan = Plan()
         held: list[Side] = [] if push else ["source"]
         self.plan.hold_cursors = frozenset(held if pull else ["target"])
-        self.past_line = inp.window.start.isoformat(timespec="seconds")
         self.unreadable: set[Side] = set()
 
     # -- reading both sides ---------------------------------------------------------
@@ -214,7 +213,7 @@ class _Planner:
 
     def past(self, m: Link, s: _Seen, t: _Seen) -> bool:
         """Ended before the window and not shown in it on either side: left alone."""
-        if m.ends_at > self.past_line or s.inside or t.inside:
+        if m.ends > self.inp.window.start or s.inside or t.inside:
             return False
         if s.standing == "deleted" or t.standing == "deleted":
             self.plan.forget.append(m.source_key)
