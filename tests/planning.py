@@ -1,8 +1,23 @@
 """Values to drive the planners as functions: PlanInput in, Plan out; no engine, state or driver.
 
 One event, ``a`` in the source and ``A`` in the target, in a fixed window. A side's
-*standing* names how that side shows it against the last sync (the link); :func:`outcome`
-renders a plan in the words the decision tables use.
+*standing* says how that side's read shows it against the last sync (the link):
+
+- ``new``: there, never synced (no link); ``absent``: not there, no link
+- ``unchanged``: read with the etag and content last synced; ``quiet``: not reported by an
+  incremental read; ``answered``: another etag over the same content (an attendee's answer)
+- ``edited`` / ``drifted``: another etag and other content (drifted: the target of master
+  push); ``edited last``: an edit modified after the other side's
+- ``deleted``: a tombstone; ``gone`` / ``missing``: left out of a full read
+- ``left out``: the pair's filters drop it; ``moved out``: moved after the window;
+  ``moved behind``: moved before it; ``moved in``: a past event moved back into it
+- ``past``: synced when it ended before the window, and shown so
+- ``unreadable``: the driver reports it as an error; ``bad rule``: the pipeline finds it
+  :class:`Unreadable`; ``filter bug``: a filter raises on it (:class:`StepFailed`)
+
+:func:`outcome` renders a plan in the tables' words: ``create|update|delete source|target``
+(``(adopt)``: the item existed already), ``record`` (a state-only fix), ``forget`` (a link
+goes), ``fail`` (reported), ``read source|target`` (asks for a full read first), ``nothing``.
 """
 
 from __future__ import annotations
