@@ -240,9 +240,11 @@ class Link:
     ends_at: str  # ISO UTC end of the event, as the state keeps it; compare :attr:`ends`
     group: str  # the source item it came from (a series, for expanded instances)
     attendees: str | None = None  # JSON of the attendees the target last showed
-    # Two-way pairs (both sides written): each side's version and content as last synced.
+    # Two-way pairs (both sides written): each side's version and content as last synced,
+    # and the attendees the source last showed (their answers).
     source_etag: str | None = None
     target_hash: str | None = None
+    source_attendees: str | None = None
 
     @property
     def ends(self) -> datetime:

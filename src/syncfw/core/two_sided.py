@@ -1,7 +1,13 @@
 """The writes of the two-sided planners: make one side of a linked event show the other.
 
 :mod:`syncfw.core.two_way` decides which side wins; a :class:`Writer` turns that into
-ops, each carrying the link to record once written.
+ops, each carrying the link to record once written. What each write keeps:
+
+- answers: the written side's answers win for everyone who stays on the event (answers
+  are not content). A side the read did not report counts as showing the attendees the
+  link recorded of it (``Link.attendees`` for the target, ``source_attendees``).
+- sync-off persons: the pair leaves them out, so a push never adds one; one the target
+  shows stays there while the source shows them too.
 """
 
 from __future__ import annotations
@@ -9,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from syncfw.core.attendees import dump_attendees, keep_answers, load_attendees
 from syncfw.core.policies import Plan, PlanInput, PlannedOp, Side
 from syncfw.core.report import Failure
-from syncfw.model import Change, Event, Link, WriteOp, as_utc
+from syncfw.model import Attendee, Change, Event, Link, WriteOp, as_utc
 
 __all__ = ["FOREVER", "Seen", "Standing", "Writer", "ends"]
 
@@ -66,8 +73,9 @@ class Writer:
             )
             return
         uid = m.target_uid if m else s.change.event.uid
-        seen = shown.attendees if shown is not None else ()
-        final = inp.finish(s.shape, seen).with_uid(uid)
+        own = s.change.event.attendees
+        seen = _attendees(t, m.attendees if m else None)
+        final = inp.finish(s.shape, seen, source=own).with_uid(uid)
         link = Link(
             s.change.key,
             "",
@@ -76,8 +84,10 @@ class Writer:
             None,
             ends(s.shape),
             s.change.key,
+            attendees=dump_attendees(final.attendees),
             source_etag=s.change.etag,
             target_hash=final.content_hash(),
+            source_attendees=dump_attendees(own),
         )
         if m is not None and _holds(t):
             op = WriteOp(
@@ -96,7 +106,8 @@ class Writer:
             return
         assert t.change is not None and t.change.event is not None
         uid = m.target_uid if m else t.change.event.uid
-        final = self.inp.admit(t.change.event).with_uid(uid)
+        answers = _attendees(s, m.source_attendees if m else None)
+        final = keep_answers(self.inp.admit(t.change.event), answers).with_uid(uid)
         link = Link(
             "",
             t.change.key,
@@ -105,7 +116,9 @@ class Writer:
             t.change.etag,
             ends(t.shape),
             "",
+            attendees=dump_attendees(t.change.event.attendees),
             target_hash=t.digest,
+            source_attendees=dump_attendees(final.attendees),
         )
         if m is not None and _holds(s):
             op = WriteOp("update", m.source_key, final, _etag(s, m.source_etag), pair=self.inp.pair)
@@ -136,10 +149,17 @@ class Writer:
         self, m: Link, s: Seen, t: Seen, *, source: bool = True, target: bool = True
     ) -> None:
         """No write: record the versions the sides show now (those not left for later)."""
-        if source and s.change is not None and s.shape is not None:
-            m = replace(m, source_hash=s.shape.content_hash(), source_etag=s.change.etag)
+        if source and s.change is not None and s.change.event is not None and s.shape:
+            shown = dump_attendees(s.change.event.attendees)
+            m = replace(
+                m,
+                source_hash=s.shape.content_hash(),
+                source_etag=s.change.etag,
+                source_attendees=shown,
+            )
         if target and t.change is not None:
-            m = replace(m, target_etag=t.change.etag, target_hash=t.digest)
+            shown = dump_attendees(t.change.event.attendees) if t.change.event else None
+            m = replace(m, target_etag=t.change.etag, target_hash=t.digest, attendees=shown)
         self.plan.records.append(m)
         self.plan.unchanged += 1
 
@@ -154,6 +174,13 @@ def ends(event: Event) -> str:
 def _holds(seen: Seen) -> bool:
     """Whether the side still has the item (maybe moved out of the pair): update, not create."""
     return seen.standing != "deleted" or (seen.change is not None and seen.change.event is not None)
+
+
+def _attendees(seen: Seen, stored: str | None) -> tuple[Attendee, ...]:
+    """The attendees (their answers) a side shows: as read, or as the link last recorded."""
+    if seen.change is None:
+        return load_attendees(stored)
+    return seen.change.event.attendees if seen.change.event is not None else ()
 
 
 def _etag(seen: Seen, stored: str | None) -> str | None:
