@@ -238,7 +238,6 @@ def test_a_migrated_series_instance_edit_makes_no_duplicate(
     assert list(local.events()) == ["s"], "the edited instance came in as another event"
 
 
-@pytest.mark.xfail(strict=True, reason="migrated links write the target's syncfw uid into source")
 def test_a_migrated_pair_keeps_the_local_events_uid(
     write_profile: MakeProfile, tmp_path: Path, remote: MemoryStore
 ) -> None:

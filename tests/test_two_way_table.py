@@ -11,7 +11,7 @@ from typing import get_args
 
 import pytest
 
-from syncfw.core.policies import Conflict, Phase, Plan, PlanInput, SideRead
+from syncfw.core.policies import Conflict, Phase, Plan, PlanInput, SideRead, target_uid
 from syncfw.core.two_way import OpenPullClosePush, TwoWay
 from syncfw.model import Change, Event, Link, as_utc
 
@@ -153,3 +153,32 @@ def test_a_phase_holds_the_cursor_of_the_side_it_leaves_for_the_other(phase: Pha
         )
     )
     assert plan.hold_cursors == held
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"), [("quiet", "read source"), ("unchanged", "update source")]
+)
+def test_a_pull_over_a_link_master_push_made_keeps_the_source_events_uid(
+    source: str, expected: str
+) -> None:
+    """Master push gave the target item syncfw's uid; the source's event has its own."""
+    uid = target_uid("p", "a")
+    ends = as_utc(EVENT.end).isoformat(timespec="seconds")
+    link = Link("a", "A", uid, EVENT.content_hash(), "t1", ends, "a")  # as master push left it
+    src = _read("a", shown(source, "a", EVENT.with_uid("a-uid"), "s", "source"))
+    dst = _read("A", shown("edited", "A", EVENT.with_uid(uid), "t", "target"))
+    plan = TwoWay().plan(
+        PlanInput(
+            pair="p",
+            source=SideRead("src", src, full=source != "quiet"),
+            target=SideRead("dst", dst, full=False),
+            mappings={"a": link},
+            window=WINDOW,
+            normalize=normalize,
+        )
+    )
+    assert outcome(plan) == expected
+    if plan.ops:
+        (write,) = plan.ops
+        assert write.op.event is not None and write.op.event.uid == "a-uid"
+        assert write.link is not None and write.link.target_uid == uid  # the target item's

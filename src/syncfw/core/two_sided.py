@@ -8,6 +8,9 @@ ops, each carrying the link to record once written. What each write keeps:
   link recorded of it (``Link.attendees`` for the target, ``source_attendees``).
 - sync-off persons: the pair leaves them out, so a push never adds one; one the target
   shows stays there while the source shows them too.
+- uids: an event keeps its uid on both sides, except on a link master push made before the
+  pair turned two-way: its target item has syncfw's uid, and a pull keeps the source's own
+  (a source the read did not report is read in full for it).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from syncfw.core.attendees import dump_attendees, keep_answers, load_attendees
-from syncfw.core.policies import Plan, PlanInput, PlannedOp, Side
+from syncfw.core.policies import UID_PREFIX, Plan, PlanInput, PlannedOp, Side, pair_tag
 from syncfw.core.report import Failure
 from syncfw.model import Attendee, Change, Event, Link, WriteOp, as_utc
 
@@ -45,6 +48,7 @@ class Writer:
 
     def __init__(self, inp: PlanInput, plan: Plan) -> None:
         self.inp, self.plan = inp, plan
+        self.ours = f"{UID_PREFIX}{pair_tag(inp.pair)}-"  # the uids master push writes
 
     def to_target(self, m: Link | None, s: Seen, t: Seen) -> None:
         """Make the target show the source: update, create (again), or delete."""
@@ -106,8 +110,14 @@ class Writer:
             return
         assert t.change is not None and t.change.event is not None
         uid = m.target_uid if m else t.change.event.uid
+        own = uid  # the source event's uid
+        if m is not None and uid.startswith(self.ours):  # a link master push made
+            if s.change is None:
+                self.plan.needs_full_source = True  # the source's own uid is in its read
+                return
+            own = s.change.event.uid if s.change.event is not None else uid
         answers = _attendees(s, m.source_attendees if m else None)
-        final = keep_answers(self.inp.admit(t.change.event), answers).with_uid(uid)
+        final = keep_answers(self.inp.admit(t.change.event), answers).with_uid(own)
         link = Link(
             "",
             t.change.key,

@@ -28,8 +28,8 @@ deleted), never a duplicate.
   of linked events to the target. Each phase leaves the other side's changes,
   and that side's cursor, for the other phase. No phase given: open, then close.
 
-The writes - what each keeps of the side it writes over (answers, sync-off persons) - are
-:mod:`syncfw.core.two_sided`'s.
+The writes - what each keeps of the side it writes over (answers, sync-off persons, the
+source's uid on a link master push made) - are :mod:`syncfw.core.two_sided`'s.
 """
 
 from __future__ import annotations
