@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import syncfw
-from syncfw.core.attendees import Directory, merge_seen, normalize
+from syncfw.core.attendees import Directory, keep_answers, merge_seen, normalize
 from syncfw.core.policies import target_uid
 from syncfw.model import Attendee, Event, Person
 from syncfw.sdk.fs import atomic_write
@@ -66,6 +66,39 @@ def test_answers_from_the_target_are_kept_and_outside_guests_only_on_request() -
     assert [(a.email, a.response) for a in kept.attendees] == [("ada@example.com", "declined")]
     with_guests = merge_seen(desired, seen, directory, keep_external=True)
     assert emails(with_guests) == ["ada@example.com", "guest@outside.org"]  # Bo is no guest
+
+
+def test_a_sync_off_person_on_both_sides_stays_on_the_target() -> None:
+    """Two-sided pairs pass the source's own attendees: a sync-off person is never added,
+    and not taken off a target that shows them while the source still has them."""
+    directory = Directory([ADA, CY])
+    desired = normalize(
+        event("x").replace(attendees=(Attendee("ada@example.com"), Attendee("cy@example.com"))),
+        directory,
+    )
+    assert emails(desired) == ["ada@example.com"]
+    seen = (Attendee("ada@example.com"), Attendee("CY@example.com", response="accepted"))
+    source = (Attendee("a.fitter@old.example"), Attendee("mailto:cy@example.com"))
+    kept = merge_seen(desired, seen, directory, keep_external=False, source=source)
+    assert [(a.email, a.response) for a in kept.attendees] == [
+        ("ada@example.com", "needs-action"),
+        ("CY@example.com", "accepted"),
+    ]
+    assert merge_seen(desired, seen, directory, keep_external=False) == desired  # one-way
+    no_cy = source[:1]  # taken off in the source: gone from the target too
+    assert merge_seen(desired, seen, directory, keep_external=False, source=no_cy) == desired
+    assert merge_seen(desired, (), directory, keep_external=False, source=source) == desired
+
+
+def test_keep_answers_matches_attendees_by_address() -> None:
+    pulled = event("x").replace(attendees=(Attendee("Ada@Example.com"), Attendee("g@y.org")))
+    local = (Attendee("mailto:ada@example.com", response="declined"),)
+    kept = keep_answers(pulled, local)
+    assert [(a.email, a.response) for a in kept.attendees] == [
+        ("Ada@Example.com", "declined"),
+        ("g@y.org", "needs-action"),
+    ]
+    assert keep_answers(pulled, ()) is pulled
 
 
 # -- end to end: the job calendar, a master calendar of .ics files ---------------------------

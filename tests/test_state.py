@@ -64,5 +64,26 @@ def test_a_version_1_file_is_migrated_and_keeps_its_mappings(tmp_path: Path) -> 
     with State(path) as state:
         mapping = state.mappings("p")["s1"]
         assert (mapping.target_key, mapping.attendees) == ("t1", None)
+        assert (mapping.source_etag, mapping.source_attendees) == (None, None)
         state.set_pair_person("p>a@x", "A", "a@x")
         assert state.pair_person("p>a@x") == ("A", "a@x")
+
+
+def test_a_two_way_link_keeps_every_field(tmp_path: Path) -> None:
+    link = Link(
+        "s1",
+        "t1",
+        "u",
+        "h",
+        "te",
+        "2030-01-01T10:00:00+00:00",
+        "s1",
+        attendees='[["ann@x.org","","individual","accepted",false]]',
+        source_etag="se",
+        target_hash="th",
+        source_attendees='[["ann@x.org","","individual","declined",false]]',
+    )
+    with State(tmp_path / "s.db") as state, state.transaction():
+        state.put_mappings("p", [link])
+    with State(tmp_path / "s.db") as state:
+        assert state.mappings("p") == {"s1": link}

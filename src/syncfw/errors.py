@@ -11,6 +11,8 @@
     ├── SafetyStop              a run would do something drastic; nothing was applied
     ├── PairBusy                another run (maybe another process) is syncing the pair
     ├── Interrupted             a stop was requested; the run ended after the write in flight
+    ├── Unreadable              an item cannot be read as an event (a bad RRULE, no DTSTART)
+    ├── StepFailed              a filter or transform raised on an event: a bug in the step
     └── DriverError             a calendar failed (calendar, detail)
         ├── CursorExpired       the incremental token was rejected (HTTP 410); read fully
         ├── NotFound            the item is gone (404); deleting it counts as done
@@ -21,6 +23,10 @@
 
 Drivers map their provider's failures onto these, so the engine reacts the same
 way to Google's 410 and to a CalDAV server's invalid sync token.
+
+``Unreadable`` and ``StepFailed`` concern one event: the planners report that event and
+never take it for deleted, while the rest of the pair goes on. Any other exception raised
+while an event is prepared (normalized, expanded, filtered) is a bug and fails the pair.
 """
 
 from __future__ import annotations
@@ -43,7 +49,9 @@ __all__ = [
     "SafetyStop",
     "SessionError",
     "StateError",
+    "StepFailed",
     "SyncfwError",
+    "Unreadable",
 ]
 
 
@@ -130,6 +138,30 @@ class PairBusy(SyncfwError):
 
 class Interrupted(SyncfwError):
     """A stop was requested (SIGTERM, Ctrl-C); what was written so far is recorded."""
+
+
+class Unreadable(SyncfwError, ValueError):
+    """An item cannot be read as an event: its data is malformed (a recurrence rule that
+    cannot be expanded, a VEVENT without DTSTART, a document that is not iCalendar).
+
+    The message says what is wrong with the item. A ``ValueError`` too, so code that caught
+    the ``ValueError`` these cases raised before keeps working; the planners catch only this.
+    """
+
+
+class StepFailed(SyncfwError):
+    """A filter or transform raised on an event: a bug in that step, not in the event.
+
+    ``kind`` is "filter" or "transform", ``name`` the step's name as profiles write it,
+    ``error`` what it raised (also ``__cause__``). The event is reported and left as it is.
+    """
+
+    def __init__(self, kind: str, name: str, error: BaseException) -> None:
+        self.kind, self.name, self.error = kind, name, error
+        super().__init__(
+            f"{kind} {name!r} failed on this event ({type(error).__name__}: {error}); the "
+            f"event is left as it is: fix the {kind} or take it out of the pair"
+        )
 
 
 class DriverError(SyncfwError):

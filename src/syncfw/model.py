@@ -242,12 +242,21 @@ class Link:
     target_uid: str
     source_hash: str
     target_etag: str | None
-    ends_at: str  # ISO UTC end of the event, to leave past events alone
+    ends_at: str  # ISO UTC end of the event, as the state keeps it; compare :attr:`ends`
     group: str  # the source item it came from (a series, for expanded instances)
     attendees: str | None = None  # JSON of the attendees the target last showed
-    # Two-way pairs (both sides written): each side's version and content as last synced.
+    # Two-way pairs (both sides written): each side's version and content as last synced,
+    # and the attendees the source last showed (their answers).
     source_etag: str | None = None
     target_hash: str | None = None
+    source_attendees: str | None = None
+
+    @property
+    def ends(self) -> datetime:
+        """:attr:`ends_at` as an aware datetime: times compare as times, not as text
+        (a stored value without an offset counts as UTC)."""
+        moment = datetime.fromisoformat(self.ends_at)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

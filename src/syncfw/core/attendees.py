@@ -20,6 +20,7 @@ __all__ = [
     "Directory",
     "clean_email",
     "dump_attendees",
+    "keep_answers",
     "load_attendees",
     "merge_seen",
     "normalize",
@@ -109,13 +110,21 @@ def _merge(a: Attendee, b: Attendee) -> Attendee:
 
 
 def merge_seen(
-    event: Event, seen: tuple[Attendee, ...], directory: Directory, *, keep_external: bool
+    event: Event,
+    seen: tuple[Attendee, ...],
+    directory: Directory,
+    *,
+    keep_external: bool,
+    source: tuple[Attendee, ...] = (),
 ) -> Event:
     """The event to write over a target that shows ``seen`` attendees.
 
     Answers recorded in the target win for everyone who stays on the event. With
     ``keep_external``, attendees the target has that are neither on the event nor
-    persons of the directory (guests someone invited there) are kept too.
+    persons of the directory (guests someone invited there) are kept too. A sync-off
+    person the target shows stays while ``source`` (the attendees of the event as its
+    own side shows them, two-sided pairs) lists them too: :func:`normalize` left them out
+    of the event so that syncfw never invites them, not to take them off the target.
     """
     if not seen:
         return event
@@ -130,14 +139,35 @@ def merge_seen(
     for a in event.attendees:
         answer = answers.get(who(a.email), a.response)
         attendees.append(a if answer == a.response else replace(a, response=answer))
+    present = {who(a.email) for a in attendees}
     if keep_external:
-        present = {who(a.email) for a in attendees}
         for guest in seen:
             email = clean_email(guest.email)
             if email not in present and directory.person_at(email) is None:
                 present.add(email)
                 attendees.append(replace(guest, email=email))
+    listed = {who(a.email) for a in source} - present
+    for attendee in seen if listed else ():
+        person = directory.person(attendee.email)
+        if person is not None and not person.sync and who(attendee.email) in listed:
+            listed.discard(who(attendee.email))
+            attendees.append(attendee)
     result = tuple(attendees)
+    return event if result == event.attendees else event.replace(attendees=result)
+
+
+def keep_answers(event: Event, seen: tuple[Attendee, ...]) -> Event:
+    """``event`` with the answers ``seen`` records for its attendees, matched by address.
+
+    For writing ``event`` over a side that shows ``seen`` when the pair has no person
+    directory at hand for it: a pull into the source keeps the answers given there.
+    """
+    answers = {clean_email(a.email): a.response for a in seen}
+    kept = []
+    for a in event.attendees:
+        answer = answers.get(clean_email(a.email), a.response)
+        kept.append(a if answer == a.response else replace(a, response=answer))
+    result = tuple(kept)
     return event if result == event.attendees else event.replace(attendees=result)
 
 

@@ -7,7 +7,11 @@
 - items that ended before the window are left alone (an item the source moved
   behind the window is updated once, so the target does not keep the old time);
 - leftovers of a crashed run are adopted, or deleted once a full source read
-  proves that no source item claims them (never while a source item is unreadable).
+  proves that no source item claims them (never while a source item is unreadable);
+- a source item that cannot be synced - the driver could not read it, or ``normalize``
+  raised :class:`~syncfw.errors.Unreadable` (a bad rule) or
+  :class:`~syncfw.errors.StepFailed` (a filter's bug) - is reported, and nothing of it
+  is deleted. Any other exception from ``normalize`` is a bug and fails the pair.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from syncfw.core.policies import (
     target_uid,
 )
 from syncfw.core.report import Failure
+from syncfw.errors import StepFailed, Unreadable
 from syncfw.model import Attendee, Change, Event, Link, WriteOp, as_utc
 
 __all__ = ["MasterPush"]
@@ -45,8 +50,8 @@ class _Planner:
         self.groups: dict[str, dict[str, Link]] = {}
         for key, m in self.maps.items():
             self.groups.setdefault(m.group, {})[key] = m
-        # Mappings store ends_at as ISO UTC to the second, so strings compare as times.
-        self.past_line = inp.window.start.isoformat(timespec="seconds")
+        # Parsed once: a mapping's stored end (text) against the window, as times.
+        self.behind = {k for k, m in self.maps.items() if m.ends <= inp.window.start}
         self.etag_now: dict[str, str | None] = {}
         self.drifted: dict[str, Change] = {}
         self.gone: set[str] = set()
@@ -55,7 +60,7 @@ class _Planner:
 
     def past(self, m: Link) -> bool:
         """Behind the window, as far as syncfw wrote it and the target still shows it."""
-        if m.ends_at > self.past_line:
+        if m.source_key not in self.behind:
             return False
         seen = self.drifted.get(m.source_key)  # moved back into the window by hand?
         return seen is None or seen.event is None or self.inp.window.ended_before(seen.event.end)
@@ -72,7 +77,7 @@ class _Planner:
                 groups[group] = Change(group)
         for group, change in groups.items():
             if change.error is not None:
-                self.skip_unreadable(group, change)
+                self.skip_group(group, change)
             else:
                 self.plan_group(group, change.event)
         self.plan.synced = sum(1 for m in self.maps.values() if not self.past(m))
@@ -102,7 +107,8 @@ class _Planner:
                 m.source_key for m in self.maps.values() if m.target_key not in target.changes
             )
 
-    def skip_unreadable(self, group: str, change: Change) -> None:
+    def skip_group(self, group: str, change: Change) -> None:
+        """An item that cannot be synced this run: reported, and nothing of it deleted."""
         title = change.event.title if change.event else group
         self.plan.failures.append(
             Failure(group, title, self.inp.source.calendar, str(change.error))
@@ -114,8 +120,8 @@ class _Planner:
         window = self.inp.window
         try:
             items = dict(self.inp.normalize(group, source)) if source is not None else {}
-        except ValueError as exc:  # e.g. a malformed RRULE: report it, delete nothing
-            self.skip_unreadable(group, Change(group, source, error=str(exc)))
+        except (Unreadable, StepFailed) as exc:  # a malformed RRULE, a filter's bug
+            self.skip_group(group, Change(group, source, error=str(exc)))
             return
         for key, m in self.groups.get(group, {}).items():
             item = items.get(key)

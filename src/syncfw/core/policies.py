@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Protocol
 
 from syncfw.core.report import Failure
 from syncfw.model import Attendee, Change, Event, Link, Window, WriteOp
@@ -26,8 +26,20 @@ UID_PREFIX = "syncfw-"
 
 #: Turns one source event into the target items it stands for: (item key, event) pairs.
 Normalize = Callable[[str, Event], Iterable[tuple[str, Event]]]
-#: Prepares an item for writing over a target that shows these attendees (their answers).
-Finish = Callable[[Event, tuple[Attendee, ...]], Event]
+
+
+class Finish(Protocol):
+    """Prepares an item for writing over a side that shows ``seen`` attendees (their answers).
+
+    ``source``, given by two-sided policies: the attendees the item's own side shows, before
+    the pair normalized them (so persons it leaves out, sync off, that both sides show stay).
+    """
+
+    def __call__(
+        self, event: Event, seen: tuple[Attendee, ...], /, *, source: tuple[Attendee, ...] = ()
+    ) -> Event: ...
+
+
 #: Prepares a target event for writing into the source, so the pair's filters keep it.
 Admit = Callable[[Event], Event]
 
@@ -36,7 +48,9 @@ Phase = Literal["open", "close"]
 Conflict = Literal["source-wins", "target-wins", "newest-wins", "fail"]
 
 
-def as_is(event: Event, seen: tuple[Attendee, ...]) -> Event:
+def as_is(
+    event: Event, seen: tuple[Attendee, ...], /, *, source: tuple[Attendee, ...] = ()
+) -> Event:
     return event
 
 
@@ -69,8 +83,14 @@ class SideRead:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlanInput:
+    """Everything a policy plans from: values, and the pair's steps as functions.
+
+    Keyword-only, so a call reads as what it hands over and a new field cannot shift
+    the others.
+    """
+
     pair: str
     source: SideRead
     target: SideRead

@@ -23,10 +23,10 @@ instance.
 
 Hostile input stays bounded: a rule must have a valid FREQ, INTERVAL and COUNT;
 at most :data:`MAX_INSTANCES` instances are returned and at most
-:data:`MAX_SCANNED` occurrences looked at, beyond which ValueError is raised. A
-rule that fires nowhere within a century of its start (``BYMONTH=2;BYMONTHDAY=30``)
-is treated as firing never, because python-dateutil would otherwise search up to
-the year 9999 for a first occurrence.
+:data:`MAX_SCANNED` occurrences looked at, beyond which the series is
+:class:`~syncfw.errors.Unreadable`, as with a malformed rule. A rule that fires nowhere
+within a century of its start (``BYMONTH=2;BYMONTHDAY=30``) is treated as firing never,
+because python-dateutil would otherwise search up to the year 9999 for a first occurrence.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from syncfw.errors import Unreadable
 from syncfw.model import Event, as_utc
 
 __all__ = ["MAX_INSTANCES", "MAX_SCANNED", "expand", "instance_key", "without_strays"]
 
 MAX_INSTANCES = 10_000
-"""Instances one :func:`expand` call may return; more raises ValueError."""
+"""Instances one :func:`expand` call may return; more raises Unreadable."""
 
 MAX_SCANNED = 100_000
 """Occurrences one call may look at, also those before the span (COUNT rules)."""
@@ -88,8 +89,11 @@ def expand(key: str, event: Event, *, start: datetime, end: datetime) -> list[tu
     A non-recurring event comes back unchanged as ``[(key, event)]``, wherever it
     lies. An instance is the series (or its override) without recurrence fields,
     with ``recurrence_id`` set to its original start and the series' uid.
-    Raises ValueError naming the event when its rule is malformed or it has too
-    many instances.
+    Raises :class:`~syncfw.errors.Unreadable` naming the event when its rule is malformed
+    or it has too many instances: the series is what cannot be read, so it is reported
+    and skipped like any unreadable item. (python-dateutil signals a hostile rule with
+    any of ValueError, TypeError, KeyError, IndexError or OverflowError, hence the broad
+    net.) Bounds that are not aware datetimes are the caller's mistake: ValueError.
     """
     if not event.recurring:
         return [(key, event)]
@@ -98,7 +102,7 @@ def expand(key: str, event: Event, *, start: datetime, end: datetime) -> list[tu
     try:
         instances = _Series(event).instances(start.astimezone(UTC), end.astimezone(UTC))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ValueError(
+        raise Unreadable(
             f"recurring event {event.title!r} (uid {event.uid!r}): {exc}; "
             "fix the event's recurrence in its calendar"
         ) from exc

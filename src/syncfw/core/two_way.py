@@ -27,26 +27,24 @@ deleted), never a duplicate.
   local edits; phase ``close`` pushes the source's creates, edits and deletions
   of linked events to the target. Each phase leaves the other side's changes,
   and that side's cursor, for the other phase. No phase given: open, then close.
+
+The writes - what each keeps of the side it writes over (answers, sync-off persons, the
+source's uid on a link master push made) - are :mod:`syncfw.core.two_sided`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from syncfw.core.policies import Phase, Plan, PlanInput, PlannedOp, Policy, Side
+from syncfw.core.policies import Phase, Plan, PlanInput, Policy, Side
 from syncfw.core.recurrence import expand
 from syncfw.core.report import Failure
-from syncfw.model import Change, Event, Link, WriteOp, as_utc
+from syncfw.core.two_sided import Seen, Writer, ends
+from syncfw.errors import StepFailed, Unreadable
+from syncfw.model import Change, Event, Link, as_utc
 
 __all__ = ["OpenPullClosePush", "TwoWay"]
-
-#: How one side of a linked event stands against the state. ``left``: the target's event
-#: no longer passes the pair's filters (reassigned, say): the link goes, nothing is written.
-Standing = Literal["same", "moved", "edited", "deleted", "left", "unreadable"]
-
-FOREVER = "9999-12-31T00:00:00+00:00"  # a series' end, for the "past" check
 
 
 class TwoWay(Policy):
@@ -69,17 +67,6 @@ class OpenPullClosePush(Policy):
         return _Planner(inp, pull=opening, push=not opening).run()
 
 
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    """One side of a linked event: how it stands, and the event it shows."""
-
-    standing: Standing
-    change: Change | None = None  # as read, when the read reported it
-    shape: Event | None = None  # the event in the source's form (filters, attendees)
-    digest: str | None = None  # content hash of the side's own event
-    inside: bool = False  # the event shows in the window (a series: one of its instances)
-
-
 class _Planner:
     def __init__(self, inp: PlanInput, *, pull: bool, push: bool) -> None:
         self.inp, self.pull, self.push = inp, pull, push
@@ -87,16 +74,16 @@ class _Planner:
         self.plan = Plan()
         held: list[Side] = [] if push else ["source"]
         self.plan.hold_cursors = frozenset(held if pull else ["target"])
-        self.past_line = inp.window.start.isoformat(timespec="seconds")
         self.unreadable: set[Side] = set()
+        self.write = Writer(inp, self.plan)
 
     # -- reading both sides ---------------------------------------------------------
 
     def shape_source(self, key: str, event: Event) -> Event | None:
         """The source event as the pair sees it: ``None`` when filtered out.
 
-        Raises ValueError for an event the pipeline cannot take (reported, never taken
-        for deleted: see :meth:`standing` and :meth:`new`).
+        Raises Unreadable or StepFailed for an event the pipeline cannot take (reported,
+        never taken for deleted: see :meth:`standing` and :meth:`new`).
         """
         items = list(self.inp.normalize(key, event))
         return items[0][1] if items else None
@@ -114,14 +101,14 @@ class _Planner:
             return True
         try:
             return bool(expand(event.uid, event, start=window.start, end=window.end))
-        except ValueError:
+        except Unreadable:
             return True  # a rule we cannot read: never taken for gone
 
     def new(self, side: Side, change: Change) -> Event | None:
         """An unlinked event takes part when it passes the filters and shows in the window."""
         try:
             shape = self.present(side, change)
-        except ValueError as exc:
+        except (Unreadable, StepFailed) as exc:
             self.unreadable_event(side, change, str(exc))
             return None
         return shape if shape is not None and self.inside(shape) else None
@@ -186,34 +173,34 @@ class _Planner:
                 view.setdefault(key, Change(key))
         return view
 
-    def standing(self, side: Side, m: Link, change: Change | None) -> _Seen:
+    def standing(self, side: Side, m: Link, change: Change | None) -> Seen:
         """Same, moved (another etag, same content), edited, deleted, or unreadable."""
         if change is None:
-            return _Seen("same")
+            return Seen("same")
         if change.error is not None:
-            return _Seen("unreadable", change)
+            return Seen("unreadable", change)
         if change.event is None:
-            return _Seen("deleted", change)
+            return Seen("deleted", change)
         try:
             shape = self.present(side, change)
-        except ValueError as exc:
+        except (Unreadable, StepFailed) as exc:
             self.unreadable_event(side, change, str(exc))
-            return _Seen("unreadable", change)
+            return Seen("unreadable", change)
         if shape is None:  # filtered out: a job no longer of the type deletes its copy;
-            return _Seen("deleted" if side == "source" else "left", change)  # not the reverse
+            return Seen("deleted" if side == "source" else "left", change)  # not the reverse
         own, inside = change.event.content_hash(), self.inside(shape)
         etag = m.source_etag if side == "source" else m.target_etag
         if change.etag is not None and change.etag == etag:
-            return _Seen("same", change, shape, own, inside)
+            return Seen("same", change, shape, own, inside)
         if side == "source" or m.target_hash is None:  # (None: linked by master push before)
             same = shape.content_hash() == m.source_hash
         else:
             same = own == m.target_hash
-        return _Seen("moved" if same else "edited", change, shape, own, inside)
+        return Seen("moved" if same else "edited", change, shape, own, inside)
 
-    def past(self, m: Link, s: _Seen, t: _Seen) -> bool:
+    def past(self, m: Link, s: Seen, t: Seen) -> bool:
         """Ended before the window and not shown in it on either side: left alone."""
-        if m.ends_at > self.past_line or s.inside or t.inside:
+        if m.ends > self.inp.window.start or s.inside or t.inside:
             return False
         if s.standing == "deleted" or t.standing == "deleted":
             self.plan.forget.append(m.source_key)
@@ -221,7 +208,7 @@ class _Planner:
 
     # -- deciding -------------------------------------------------------------------
 
-    def linked(self, m: Link, s: _Seen, t: _Seen) -> None:
+    def linked(self, m: Link, s: Seen, t: Seen) -> None:
         if "unreadable" in (s.standing, t.standing):
             return  # reported; decided once it reads again
         s_edit, t_edit = s.standing == "edited", t.standing == "edited"
@@ -235,21 +222,21 @@ class _Planner:
         elif (s_edit or s_gone) and (t_edit or t_gone):  # an edit against a deletion
             winner = self.edit_against_delete(s_gone)
             if winner == "source":
-                self.to_target(m, s, t)
+                self.write.to_target(m, s, t)
             elif winner == "target":
-                self.to_source(m, s, t)
+                self.write.to_source(m, s, t)
         elif s_edit or s_gone:
             if self.push:
-                self.to_target(m, s, t)
+                self.write.to_target(m, s, t)
             elif t.standing == "moved":
-                self.remember(m, s, t, source=False)  # the source's change waits for close
+                self.write.remember(m, s, t, source=False)  # the source's change waits for close
         elif t_edit or t_gone:
             if self.pull:
-                self.to_source(m, s, t)
+                self.write.to_source(m, s, t)
             elif s.standing == "moved":
-                self.remember(m, s, t, target=False)  # the target's change waits for open
+                self.write.remember(m, s, t, target=False)  # the target's change waits for open
         elif "moved" in (s.standing, t.standing):
-            self.remember(m, s, t)
+            self.write.remember(m, s, t)
         else:
             self.plan.unchanged += 1
 
@@ -259,18 +246,18 @@ class _Planner:
             return "target" if source_deleted else "source"
         return "target" if self.pull else "source"
 
-    def both_edited(self, m: Link, s: _Seen, t: _Seen) -> None:
+    def both_edited(self, m: Link, s: Seen, t: Seen) -> None:
         assert s.shape is not None and t.shape is not None
         if s.shape.content_hash() == t.shape.content_hash():
-            self.remember(m, s, t)  # the same edit on both sides
+            self.write.remember(m, s, t)  # the same edit on both sides
             return
         winner = self.settle(s, t)
         if winner == "source":
-            self.to_target(m, s, t)
+            self.write.to_target(m, s, t)
         elif winner == "target":
-            self.to_source(m, s, t)
+            self.write.to_source(m, s, t)
 
-    def settle(self, s: _Seen, t: _Seen) -> Side | None:
+    def settle(self, s: Seen, t: Seen) -> Side | None:
         if not self.both:
             return "target" if self.pull else "source"
         rule = self.inp.conflict
@@ -313,18 +300,18 @@ class _Planner:
             if shape is None:
                 outside.add(change.event.uid)
                 continue
-            s = _Seen("edited", change, shape, change.event.content_hash())
+            s = Seen("edited", change, shape, change.event.content_hash())
             if match is not None and match[2] is not None:
-                t = _Seen("edited", match[1], match[2], match[1].event.content_hash())  # type: ignore[union-attr]
+                t = Seen("edited", match[1], match[2], match[1].event.content_hash())  # type: ignore[union-attr]
                 self.both_edited(_link(key, match[0], change.event), s, t)
             elif match is None and self.push and "target" not in self.unreadable:
-                self.to_target(None, s, _Seen("deleted"))
+                self.write.to_target(None, s, Seen("deleted"))
         if self.pull and "source" not in self.unreadable:
             for uid, (_, change, shape) in by_uid.items():
                 if shape is None or uid in outside:
                     continue
                 digest = change.event.content_hash()  # type: ignore[union-attr]
-                self.to_source(None, _Seen("deleted"), _Seen("edited", change, shape, digest))
+                self.write.to_source(None, Seen("deleted"), Seen("edited", change, shape, digest))
 
     def duplicate(
         self, by_uid: dict[str, tuple[str, Change, Event | None]], change: Change
@@ -344,112 +331,6 @@ class _Planner:
         )
         return True
 
-    # -- writing ----------------------------------------------------------------------
-
-    def to_target(self, m: Link | None, s: _Seen, t: _Seen) -> None:
-        """Make the target show the source: update, create (again), or delete."""
-        inp = self.inp
-        if s.shape is None:  # the source deleted it
-            assert m is not None
-            op = WriteOp(
-                "delete", key=m.target_key, etag=_etag(t, m.target_etag), notify=inp.notify
-            )
-            self.add(op, m, "target", m.target_uid)
-            return
-        assert s.change is not None and s.change.event is not None
-        shown = t.change.event if t.change is not None else None
-        if shown is not None and shown.overrides and "source" not in inp.keeps_overrides:
-            # The target's changed instances never reached the source: writing over them
-            # would lose them. Left for a hand to settle, and said so every run.
-            self.plan.failures.append(
-                Failure(
-                    s.change.key,
-                    s.shape.title,
-                    inp.target.calendar,
-                    f"the series has changed instances in '{inp.target.calendar}' that "
-                    f"'{inp.source.calendar}' cannot store; not overwritten. Edit the series "
-                    f"in '{inp.target.calendar}', or remove its changed instances there.",
-                )
-            )
-            return
-        uid = m.target_uid if m else s.change.event.uid
-        seen = shown.attendees if shown is not None else ()
-        final = inp.finish(s.shape, seen).with_uid(uid)
-        link = Link(
-            s.change.key,
-            "",
-            uid,
-            s.shape.content_hash(),
-            None,
-            _ends(s.shape),
-            s.change.key,
-            source_etag=s.change.etag,
-            target_hash=final.content_hash(),
-        )
-        if m is not None and _holds(t):
-            op = WriteOp(
-                "update", m.target_key, final, _etag(t, m.target_etag), inp.notify, inp.pair
-            )
-        else:
-            op = WriteOp("create", event=final, notify=inp.notify, pair=inp.pair)
-        self.add(op, m, "target", uid, link)
-
-    def to_source(self, m: Link | None, s: _Seen, t: _Seen) -> None:
-        """Make the source show the target: update, create (again), or delete."""
-        if t.shape is None:  # the target deleted it
-            assert m is not None
-            op = WriteOp("delete", key=m.source_key, etag=_etag(s, m.source_etag))
-            self.add(op, m, "source", m.target_uid)
-            return
-        assert t.change is not None and t.change.event is not None
-        uid = m.target_uid if m else t.change.event.uid
-        final = self.inp.admit(t.change.event).with_uid(uid)
-        link = Link(
-            "",
-            t.change.key,
-            uid,
-            t.shape.content_hash(),
-            t.change.etag,
-            _ends(t.shape),
-            "",
-            target_hash=t.digest,
-        )
-        if m is not None and _holds(s):
-            op = WriteOp("update", m.source_key, final, _etag(s, m.source_etag), pair=self.inp.pair)
-        else:
-            op = WriteOp("create", event=final, pair=self.inp.pair)
-        self.add(op, m, "source", uid, link)
-
-    def add(
-        self, op: WriteOp, m: Link | None, side: Side, uid: str, link: Link | None = None
-    ) -> None:
-        if op.event is not None and op.event.overrides and side not in self.inp.keeps_overrides:
-            calendar = self.inp.source.calendar if side == "source" else self.inp.target.calendar
-            self.plan.failures.append(
-                Failure(
-                    m.source_key if m else uid,
-                    op.event.title,
-                    calendar,
-                    f"the series has changed instances, which '{calendar}' cannot store; "
-                    "it is left out (writing it would lose them)",
-                )
-            )
-            return
-        title = op.event.title if op.event else uid
-        key = m.source_key if m else ""
-        self.plan.ops.append(PlannedOp(op, key, key, title, side=side, link=link, adopted=False))
-
-    def remember(
-        self, m: Link, s: _Seen, t: _Seen, *, source: bool = True, target: bool = True
-    ) -> None:
-        """No write: record the versions the sides show now (those not left for later)."""
-        if source and s.change is not None and s.shape is not None:
-            m = replace(m, source_hash=s.shape.content_hash(), source_etag=s.change.etag)
-        if target and t.change is not None:
-            m = replace(m, target_etag=t.change.etag, target_hash=t.digest)
-        self.plan.records.append(m)
-        self.plan.unchanged += 1
-
 
 #: A new (unlinked) event: as read, and in the source's form (None: outside the pair).
 _New = tuple[Change, Event | None]
@@ -461,10 +342,10 @@ def _any_shaped(new: dict[str, _New]) -> bool:
 
 def _link(source_key: str, target_key: str, event: Event) -> Link:
     """A link for two unlinked events of one uid: no known versions, so both count as edited."""
-    return Link(source_key, target_key, event.uid, "", None, _ends(event), source_key)
+    return Link(source_key, target_key, event.uid, "", None, ends(event), source_key)
 
 
-def _aged_out(gone: _Seen, other: _Seen) -> bool:
+def _aged_out(gone: Seen, other: Seen) -> bool:
     """Missing on one side while the other shows it outside the window: a read limited to
     the window (a series that ended, say) is no deletion to copy."""
     event = other.change.event if other.change is not None else None
@@ -474,18 +355,3 @@ def _aged_out(gone: _Seen, other: _Seen) -> bool:
         and event is not None
         and (not other.inside)
     )
-
-
-def _holds(seen: _Seen) -> bool:
-    """Whether the side still has the item (maybe moved out of the pair): update, not create."""
-    return seen.standing != "deleted" or (seen.change is not None and seen.change.event is not None)
-
-
-def _etag(seen: _Seen, stored: str | None) -> str | None:
-    return seen.change.etag if seen.change is not None else stored
-
-
-def _ends(event: Event) -> str:
-    if event.recurring:
-        return FOREVER
-    return as_utc(event.end).isoformat(timespec="seconds")

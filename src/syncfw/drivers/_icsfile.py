@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
+from syncfw.errors import Unreadable
 from syncfw.model import Change, Event
 from syncfw.sdk.ical import PRODID, ParseProblem, decode, events_from_ical
 
@@ -100,6 +101,7 @@ class Document:
 
     @classmethod
     def parse(cls, data: bytes, where: str) -> Document:
+        """The file's components; :class:`Unreadable` when it is no calendar (truncated)."""
         text = decode(data, where)
         doc = cls()
         if not text.strip():
@@ -112,7 +114,7 @@ class Document:
         for number, line in enumerate(lines, 1):
             upper = line.rstrip("\r\n").upper()
             if depth == 0 and upper.startswith("BEGIN:") and upper != "BEGIN:VCALENDAR":
-                raise ValueError(f"line {number} is outside BEGIN:VCALENDAR: {line[:60]!r}")
+                raise Unreadable(f"line {number} is outside BEGIN:VCALENDAR: {line[:60]!r}")
             # Other lines outside (a comment after END:VCALENDAR) are kept as they are.
             if depth >= 1 and upper.startswith("BEGIN:"):
                 depth += 1
@@ -133,7 +135,7 @@ class Document:
                 elif upper.startswith("END:"):
                     depth -= 1
         if not seen or depth != 0:
-            raise ValueError("no complete BEGIN:VCALENDAR ... END:VCALENDAR (truncated?)")
+            raise Unreadable("no complete BEGIN:VCALENDAR ... END:VCALENDAR (truncated?)")
         return doc
 
     @cached_property

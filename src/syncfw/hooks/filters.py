@@ -18,7 +18,9 @@ with a message for the user. The engine builds the callables again with
 A transform sees a series and, separately, each of its overridden instances (the framework
 maps it over ``overrides``), so a transform only ever changes the one event it is given.
 Transforms run again on every read of an unchanged source event, so they must be
-deterministic, or the target would be rewritten each run.
+deterministic, or the target would be rewritten each run. Whatever a built filter or
+transform raises on an event comes out as :class:`~syncfw.errors.StepFailed` naming the
+step: that event is reported and left alone, the others sync.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from syncfw.errors import BuildError, ProfileError
+from syncfw.errors import BuildError, ProfileError, StepFailed, Unreadable
 from syncfw.markers import hookimpl
 from syncfw.model import Event
 
@@ -96,18 +98,40 @@ def _build(config: Any, builders: Mapping[str, Callable[[Any], Any]], kind: str)
         raise BuildError(name, str(exc)) from None
 
 
+def _guarded(kind: str, config: Any, step: Callable[[Event], Any]) -> Callable[[Event], Any]:
+    """``step`` raising on an event becomes :class:`StepFailed` naming it: a bug in a
+    filter or transform is reported as such, never as an event that cannot be read.
+    :class:`Unreadable` passes as it is (a step that expands a series may find it so)."""
+    name = split_step(config, kind)[0]
+
+    def guarded(event: Event) -> Any:
+        try:
+            return step(event)
+        except Unreadable:
+            raise
+        except Exception as exc:
+            raise StepFailed(kind, name, exc) from exc
+
+    return guarded
+
+
 def build_filter(config: Any, builders: Mapping[str, FilterBuilder]) -> Filter:
-    """One filter from its profile form ``{name: value}``; raises :class:`BuildError`."""
-    built: Filter = _build(config, builders, "filter")
+    """One filter from its profile form ``{name: value}``; raises :class:`BuildError`.
+
+    The filter raises :class:`~syncfw.errors.StepFailed` for whatever the plugin's
+    predicate raised on an event.
+    """
+    built: Filter = _guarded("filter", config, _build(config, builders, "filter"))
     return built
 
 
 def build_transform(config: Any, builders: Mapping[str, TransformBuilder]) -> Transform:
     """One transform from ``name`` or ``{name: value}``; raises :class:`BuildError`.
 
-    The result also transforms each overridden instance of a series.
+    The result also transforms each overridden instance of a series, and raises
+    :class:`~syncfw.errors.StepFailed` for whatever the plugin's function raised.
     """
-    transform: Transform = _build(config, builders, "transform")
+    transform: Transform = _guarded("transform", config, _build(config, builders, "transform"))
 
     def each_instance(event: Event) -> Event:
         result = transform(event)

@@ -98,7 +98,11 @@ def admitter(config: PairConfig) -> Admit:
 def finisher(config: PairConfig, directory: attendees.Directory) -> Finish:
     keep_external = config.attendees.keep_external
 
-    def finish(event: Event, seen: tuple[Attendee, ...]) -> Event:
-        return attendees.merge_seen(event, seen, directory, keep_external=keep_external)
+    def finish(
+        event: Event, seen: tuple[Attendee, ...], /, *, source: tuple[Attendee, ...] = ()
+    ) -> Event:
+        return attendees.merge_seen(
+            event, seen, directory, keep_external=keep_external, source=source
+        )
 
     return finish

@@ -75,6 +75,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE mappings ADD COLUMN source_etag TEXT;
     ALTER TABLE mappings ADD COLUMN target_hash TEXT
     """,
+    # 4: ... and the attendees the source showed, whose answers a pull keeps
+    "ALTER TABLE mappings ADD COLUMN source_attendees TEXT",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -153,7 +155,8 @@ class State:
     def mappings(self, pair: str) -> dict[str, Link]:
         rows = self.db.execute(
             "SELECT source_key, target_key, target_uid, source_hash, target_etag, ends_at,"
-            " source_group, attendees, source_etag, target_hash FROM mappings WHERE pair = ?",
+            " source_group, attendees, source_etag, target_hash, source_attendees"
+            " FROM mappings WHERE pair = ?",
             (pair,),
         )
         return {row[0]: Link(*row) for row in rows}
@@ -161,7 +164,7 @@ class State:
     def put_mappings(self, pair: str, mappings: Iterable[Link]) -> None:
         """Insert or replace mappings; call inside :meth:`transaction` to group them."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     pair,
@@ -175,6 +178,7 @@ class State:
                     m.attendees,
                     m.source_etag,
                     m.target_hash,
+                    m.source_attendees,
                 )
                 for m in mappings
             ),

@@ -36,6 +36,7 @@ from icalendar import Parameters, vCalAddress, vRecur
 from icalendar.cal import Component
 
 from syncfw.core.recurrence import without_strays
+from syncfw.errors import Unreadable
 from syncfw.model import Attendee, AttendeeKind, Event, Response, Status, Visibility, as_utc
 from syncfw.sdk.zones import iana_equivalent
 
@@ -264,10 +265,6 @@ def _address(person: Attendee, *, organizer: bool) -> vCalAddress:
 # ---------------------------------------------------------------- reading
 
 
-class _Unreadable(ValueError):
-    """A VEVENT that cannot become an Event; the message says why."""
-
-
 def decode(data: bytes, where: str) -> str:
     """A calendar file's text: UTF-8 (RFC 5545), a line that is not read as Windows-1252.
 
@@ -303,14 +300,14 @@ def _windows_1252(line: bytes) -> str:
 
 
 def parse_calendars(data: bytes | str) -> list[icalendar.Calendar]:
-    """Every VCALENDAR of a document; ValueError when it is not iCalendar at all."""
+    """Every VCALENDAR of a document; :class:`Unreadable` when it is not iCalendar at all."""
     try:
         components = icalendar.Calendar.from_ical(data, multiple=True)
     except ValueError as exc:
-        raise ValueError(f"not an iCalendar document: {exc}") from exc
+        raise Unreadable(f"not an iCalendar document: {exc}") from exc
     calendars = [c for c in components if c.name == "VCALENDAR"]
     if not calendars:
-        raise ValueError("not an iCalendar document: no complete BEGIN:VCALENDAR ... END:VCALENDAR")
+        raise Unreadable("not an iCalendar document: no complete BEGIN:VCALENDAR ... END:VCALENDAR")
     return [_standard(c) for c in calendars]
 
 
@@ -330,7 +327,7 @@ def events_from_ical(data: bytes | str) -> list[Event | ParseProblem]:
     """The events of a document, one per UID, in document order.
 
     A VEVENT that cannot be read is returned as a :class:`ParseProblem` in place
-    of its event; a document that is not iCalendar at all raises ValueError.
+    of its event; a document that is not iCalendar at all raises :class:`Unreadable`.
     """
     groups: dict[str, list[Component]] = {}
     order: list[str | ParseProblem] = []  # UIDs and problems, in document order
@@ -355,7 +352,7 @@ def _group(uid: str, vevents: list[Component]) -> list[Event | ParseProblem]:
     title = _title(masters[0] if masters else vevents[0])
     try:
         if len(masters) > 1:
-            raise _Unreadable(f"{len(masters)} VEVENTs share this UID without RECURRENCE-ID")
+            raise Unreadable(f"{len(masters)} VEVENTs share this UID without RECURRENCE-ID")
         # An instance's own RRULE/RDATE/EXDATE mean nothing (recurring-ical-events too).
         instances = [
             _event(uid, v)[0].replace(rrule=(), rdates=(), exdates=())
@@ -397,18 +394,18 @@ def _event(uid: str, vevent: Component) -> tuple[Event, _Periods]:
     """The VEVENT as an Event, and the ends of its RDATEs given as periods."""
     for name, message in vevent.errors:
         if name is None or name.upper() in _READ:
-            raise _Unreadable(f"{name or 'a line'} cannot be parsed: {message}")
+            raise Unreadable(f"{name or 'a line'} cannot be parsed: {message}")
     if "DTSTART" not in vevent:
-        raise _Unreadable("the VEVENT has no DTSTART")
+        raise Unreadable("the VEVENT has no DTSTART")
     start = _when(vevent["DTSTART"], "DTSTART")
     if "DTEND" in vevent:
         end = _when(vevent["DTEND"], "DTEND")
     elif "DURATION" in vevent:
         duration = vevent.decoded("DURATION")
         if not isinstance(duration, timedelta):
-            raise _Unreadable(f"DURATION is not a duration: {duration!r}")
+            raise Unreadable(f"DURATION is not a duration: {duration!r}")
         if not isinstance(start, datetime) and duration % timedelta(days=1):
-            raise _Unreadable(
+            raise Unreadable(
                 f"DTSTART is a date but DURATION ({duration}) is not whole days; "
                 "give DTSTART a time of day, or the duration in days"
             )
@@ -526,11 +523,11 @@ def _when(prop: Any, name: str) -> datetime | date:
     if isinstance(value, tuple):  # an RDATE period: its start is the instance
         value = value[0]
     if not isinstance(value, date):
-        raise _Unreadable(f"{name} is not a date or date-time: {prop!r}")
+        raise Unreadable(f"{name} is not a date or date-time: {prop!r}")
     if isinstance(value, datetime) and value.tzinfo is None:
         tzid = prop.params.get("TZID")
         if tzid:
-            raise _Unreadable(
+            raise Unreadable(
                 f"{name} uses the unknown time zone {tzid!r} "
                 "(neither an IANA name nor defined by a VTIMEZONE in the calendar)"
             )
@@ -561,7 +558,7 @@ def _attendee(address: Any) -> Attendee:
 
 def _rule_text(rule: Any) -> str:
     if not isinstance(rule, vRecur):
-        raise _Unreadable(f"RRULE cannot be parsed: {rule!r}")
+        raise Unreadable(f"RRULE cannot be parsed: {rule!r}")
     # vRecur.to_ical() reorders the parts; render them in the document's order.
     parts = (vRecur({k: v}).to_ical() for k, v in rule.items())  # type: ignore[no-untyped-call]
     return ";".join(p.decode() for p in parts)
