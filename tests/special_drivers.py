@@ -54,10 +54,10 @@ class ServerIds(MemoryDriver):
             key = f"srv-{next(_ids)}"
             return WriteResult(op, key=key, etag=store._store(key, op.event))
         assert op.key is not None
-        current = store._items.get(op.key)
+        current = store.etag(op.key)
         if current is None:
             return WriteResult(op, key=op.key, error=NotFound(op.key, calendar=calendar))
-        if op.etag is not None and op.etag != current[1]:
+        if op.etag is not None and op.etag != current:
             return WriteResult(op, key=op.key, error=PreconditionFailed(op.key, calendar=calendar))
         return WriteResult(op, key=op.key, etag=store._store(op.key, op.event))
 

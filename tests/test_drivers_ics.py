@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,8 +40,18 @@ def write(driver: Driver, *ops: WriteOp) -> list[WriteResult]:
     return list(driver.write(ops))
 
 
+BAD_EVENT = """\
+BEGIN:VEVENT
+UID:broken-1
+SUMMARY:Broken one
+DTSTART:2030-garbage
+END:VEVENT
+"""
+
+
 class _EditsTheFile:
-    """Someone edits the item with a text editor: new bytes, new etag."""
+    """Someone edits the item with a text editor (new bytes, new etag), garbles one, or
+    the disk fills up."""
 
     def edit_behind_back(self, driver: Driver, key: str, event: Event) -> None:
         assert isinstance(driver, IcsDriver)
@@ -46,8 +60,32 @@ class _EditsTheFile:
         old_title = self.read_event(driver, key)[0].title
         file.write_text(text.replace(f"SUMMARY:{old_title}", f"SUMMARY:{event.title}", 1))
 
+    def plant_unreadable(self, driver: Driver) -> str:
+        assert isinstance(driver, IcsDriver)
+        if driver.single_file:  # a VEVENT with a garbled DTSTART among the good ones
+            text = driver.path.read_text()
+            bad = BAD_EVENT.replace("\n", "\r\n")
+            driver.path.write_text(text.replace("END:VCALENDAR", bad + "END:VCALENDAR"))
+            return "broken-1"
+        (driver.path / "broken.ics").write_text(f"BEGIN:VCALENDAR\n{BAD_EVENT}END:VCALENDAR\n")
+        return "broken.ics"
+
+    def failing_writes(self, driver: Driver, key: str) -> AbstractContextManager[object]:
+        """The disk is full: writing the item's file (the calendar's, in file mode) fails."""
+        assert isinstance(driver, IcsDriver)
+        real = ics.atomic_write
+
+        def full_disk(path: Path, data: bytes, **kwargs: Any) -> bool:
+            if driver.single_file or path.name == key:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(path, data, **kwargs)
+
+        return patch.object(ics, "atomic_write", full_disk)
+
 
 class TestSingleFileContract(_EditsTheFile, DriverContract):
+    eager_writes = "one write() rewrites the file once, with every op applied"
+
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[IcsDriver]:
         with make_driver(tmp_path / "calendar.ics") as driver:
@@ -109,15 +147,6 @@ def test_folder_file_names_are_safe_for_any_uid() -> None:
         assert name.endswith(".ics") and "/" not in name and "\\" not in name
         assert not name.startswith(".") and len(name) < 200
     assert file_name_for("a/b") != file_name_for("a_b")
-
-
-BAD_EVENT = """\
-BEGIN:VEVENT
-UID:broken-1
-SUMMARY:Broken one
-DTSTART:2030-garbage
-END:VEVENT
-"""
 
 
 def test_malformed_event_in_a_file_is_reported_and_the_others_read(tmp_path: Path) -> None:

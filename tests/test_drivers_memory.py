@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from syncfw.drivers import memory
 from syncfw.drivers.memory import MemoryDriver, MemoryOptions, MemoryStore
-from syncfw.errors import CursorExpired, DriverError, NotFound, PreconditionFailed
+from syncfw.errors import AuthError, CursorExpired, DriverError, NotFound, PreconditionFailed
 from syncfw.hooks.manager import DEFAULT_PLUGINS
 from syncfw.model import Event
 from syncfw.sdk.driver import Driver, DriverContext, WriteOp
@@ -30,6 +31,26 @@ class TestMemoryContract(DriverContract):
     def edit_behind_back(self, driver: Driver, key: str, event: Event) -> None:
         assert isinstance(driver, MemoryDriver)
         driver.store.put(event.replace(uid=key))
+
+    def plant_unreadable(self, driver: Driver) -> str:
+        assert isinstance(driver, MemoryDriver)
+        driver.store.put_unreadable("garbled")
+        return "garbled"
+
+    @contextmanager
+    def failing_writes(self, driver: Driver, key: str) -> Iterator[None]:
+        assert isinstance(driver, MemoryDriver)
+
+        def refuse(op: WriteOp) -> DriverError | None:
+            if op.key == key:
+                raise AuthError("the credentials were revoked", calendar="mem")
+            return None
+
+        driver.store.fail_on = refuse
+        try:
+            yield
+        finally:
+            driver.store.fail_on = None
 
 
 def test_registered_as_builtin_plugin() -> None:

@@ -62,6 +62,32 @@ def test_drift_in_the_target_is_overwritten(memory_pair: Path) -> None:
     assert counts(sync(memory_pair)) == (0, 0, 0, 2, 0)
 
 
+def test_an_unreadable_target_item_is_reported_and_never_overwritten(memory_pair: Path) -> None:
+    src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
+    for key in ("same", "changed", "deleted"):
+        src.put(event(key, f"{key} at the source"))
+    sync(memory_pair)
+    uids = {key: target_uid("push", key) for key in ("same", "changed", "deleted")}
+    for uid in uids.values():
+        dst.put_unreadable(uid, "garbled by another program")
+    garbled = {uid: dst.etag(uid) for uid in uids.values()}
+    src.put(event("changed", "changed again"))  # an update would write over it
+    src.remove("deleted")  # a delete would take it away
+    for _ in range(2):  # and again: the cursors stayed where they were
+        report = sync(memory_pair).pairs[0]
+        assert (report.status, report.created, report.updated, report.deleted) == (
+            "partial", 0, 0, 0,
+        )  # fmt: skip
+        assert sorted(f.key for f in report.failures) == ["changed", "deleted", "same"]
+        for failure in report.failures:
+            assert failure.calendar == "dst" and "garbled by another program" in failure.message
+        assert {uid: dst.etag(uid) for uid in uids.values()} == garbled, "nothing written"
+    dst.put(event("fixed", "fixed by hand").replace(uid=uids["changed"]))  # readable again
+    report = sync(memory_pair).pairs[0]
+    assert dst.events()[uids["changed"]].title == "changed again", "then drift: repaired"
+    assert sorted(f.key for f in report.failures) == ["deleted", "same"]
+
+
 def test_events_syncfw_did_not_create_are_never_touched(memory_pair: Path) -> None:
     src, dst = MemoryStore.named("src"), MemoryStore.named("dst")
     foreign = event("someone-elses", "lunch")

@@ -33,7 +33,9 @@ TABLE = [
     ("quiet",         "drifted",         "read source"),            # to repair it, read it
     ("unchanged",     "deleted",         "create target"),          # deleted by hand: again
     ("unchanged",     "missing",         "create target"),          # gone from a full read
-    ("unchanged",     "unreadable",      "update target"),          # overwritten (issue 11.5)
+    ("unchanged",     "unreadable",      "fail"),                   # left alone until it reads
+    ("edited",        "unreadable",      "fail"),                   # not written over either
+    ("deleted",       "unreadable",      "fail"),                   # nor deleted
     ("edited",        "unchanged",       "update target"),
     ("edited",        "quiet",           "update target"),
     ("edited",        "drifted",         "update target"),          # the source wins

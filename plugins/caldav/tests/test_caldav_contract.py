@@ -3,17 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 
 from conftest import make_driver
 from syncfw.errors import CursorExpired, PreconditionFailed
-from syncfw.sdk.driver import WriteOp
+from syncfw.sdk.driver import Driver, WriteOp
 from syncfw.testing import DriverContract, fresh_window, make_event
 from syncfw_caldav import CaldavDriver
+from syncfw_caldav._http import Reply
+
+#: Radicale takes it (it is iCalendar), syncfw cannot: it ends before it starts.
+BACKWARDS = """\
+BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//someone else//EN\r
+BEGIN:VEVENT\r
+UID:backwards@example.com\r
+DTSTAMP:20250101T000000Z\r
+DTSTART:20300101T120000Z\r
+DTEND:20300101T110000Z\r
+SUMMARY:Ends before it starts\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
 
 
-class TestCaldavContract(DriverContract):
+class CaldavContract(DriverContract):
+    """What the contract needs to know of a CalDAV calendar (on Radicale)."""
+
+    eager_writes = "one write() sends its ops over up to max_connections requests at once"
+
+    def plant_unreadable(self, driver: Driver) -> str:
+        assert isinstance(driver, CaldavDriver)
+        key = "backwards.ics"
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        reply = driver._http.request("planting", "PUT", driver._url(key), BACKWARDS, headers)
+        assert reply.status in (201, 204), reply
+        return key
+
+    def failing_writes(self, driver: Driver, key: str) -> AbstractContextManager[object]:
+        """The server forbids writing this item (a bare 403): every further op would fail."""
+        assert isinstance(driver, CaldavDriver)
+        real = driver._http.request
+
+        def forbidding(what: str, method: str, url: str, *args: Any, **kwargs: Any) -> Reply:
+            if method == "PUT" and url == driver._url(key):
+                return Reply(403)
+            return real(what, method, url, *args, **kwargs)
+
+        return patch.object(driver._http, "request", forbidding)
+
+
+class TestCaldavContract(CaldavContract):
     @pytest.fixture
     def driver(self, caldav_driver: CaldavDriver) -> Iterator[CaldavDriver]:
         yield caldav_driver

@@ -28,12 +28,13 @@ import niquests.adapters
 import pytest
 from pydantic import ValidationError
 from radicale_server import RadicaleServer
+from test_caldav_contract import CaldavContract
 
 from syncfw.drivers.ics import file_name_for
 from syncfw.errors import AuthError, CursorExpired, DriverError
 from syncfw.sdk.driver import DriverContext, WriteOp
 from syncfw.sdk.ical import event_to_ical
-from syncfw.testing import DriverContract, fresh_window, make_event
+from syncfw.testing import fresh_window, make_event
 from syncfw_caldav import KEYRING_SERVICE, CaldavDriver, CaldavOptions
 from syncfw_caldav._calendars import CACHE_FILE
 from syncfw_caldav._http import Connection, Reply
@@ -177,7 +178,7 @@ def test_a_wrong_calendar_url_says_so(radicale: str, user: str) -> None:
 # -------------------------------------------------------------- CTag fallback
 
 
-class TestCaldavContractWithCtag(DriverContract):
+class TestCaldavContractWithCtag(CaldavContract):
     """The whole contract again, reading through the CTag fallback."""
 
     @pytest.fixture

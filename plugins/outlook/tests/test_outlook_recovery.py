@@ -8,16 +8,20 @@ nothing twice (``Reflex.assert_exact``).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from _outlook_support import outlook_driver
 from graph_emulator import GraphEmulator
 from test_outlook_e2e import PAIR, Reflex, appointment, deltas, writes
 
+from syncfw.errors import CursorExpired
 from syncfw.sdk.driver import WriteOp, WriteResult
+from syncfw.testing import fresh_window
 from syncfw.testing.killing import run_killed
 from syncfw_jobcal.testing import expected_items
 from syncfw_outlook import OutlookDriver
@@ -48,6 +52,20 @@ def test_expired_delta_token_with_deletions_in_between(reflex: Reflex) -> None:
     reflex.assert_exact()  # deleted in jobs: gone; deleted/edited in Outlook: repaired
     emulator.reset_log()
     assert reflex.run().unchanged and writes(emulator) == 0 and deltas(emulator) == 1
+
+
+def test_a_cursor_to_another_endpoint_expires_and_is_never_followed(
+    graph_emulator: GraphEmulator,
+) -> None:
+    calendar = graph_emulator.add_calendar("Moved")
+    link = "https://elsewhere.example/v1.0/me/calendarView/delta?$deltatoken=abc"
+    with outlook_driver(graph_emulator, calendar.id) as driver:
+        graph_emulator.reset_log()
+        for cursor in (link, json.dumps({"link": link, "occ": {}})):
+            with pytest.raises(CursorExpired, match="not to"):
+                driver.read(cursor, fresh_window())
+        assert graph_emulator.requests == [], "the stored link was not followed"
+        assert driver.settle(link, {}) is None
 
 
 def test_event_edited_in_outlook_between_read_and_write(

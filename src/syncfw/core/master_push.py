@@ -3,6 +3,8 @@
 - new source items are created in the target under deterministic uids;
 - changed ones are updated; deleted, filtered-out or out-of-window ones deleted;
 - drift in the target (an edit, a deletion by hand) is overwritten;
+- a target item the driver cannot read is reported and left alone: never updated nor
+  deleted, until it reads again;
 - target items that syncfw did not create are never touched;
 - items that ended before the window are left alone (an item the source moved
   behind the window is updated once, so the target does not keep the old time);
@@ -54,6 +56,7 @@ class _Planner:
         self.behind = {k for k, m in self.maps.items() if m.ends <= inp.window.start}
         self.etag_now: dict[str, str | None] = {}
         self.drifted: dict[str, Change] = {}
+        self.unreadable_target: dict[str, Change] = {}  # by item key
         self.gone: set[str] = set()
         self.orphans: dict[str, list[Change]] = {}
         self.unreadable = False
@@ -67,6 +70,7 @@ class _Planner:
 
     def run(self) -> Plan:
         self.observe_target()
+        self.report_unreadable_target()
         needed = {self.maps[k].group for k in (*self.drifted, *self.gone)}
         if not self.inp.source.full and not needed <= self.inp.source.changes.keys():
             self.plan.needs_full_source = True  # drift to repair in items the read skipped
@@ -82,7 +86,11 @@ class _Planner:
                 self.plan_group(group, change.event)
         self.plan.synced = sum(1 for m in self.maps.values() if not self.past(m))
         self.plan.unchanged += sum(
-            1 for m in self.maps.values() if m.group not in groups and not self.past(m)
+            1
+            for m in self.maps.values()
+            if m.group not in groups
+            and not self.past(m)
+            and m.source_key not in self.unreadable_target
         )
         self.remove_orphans()
         return self.plan
@@ -99,13 +107,32 @@ class _Planner:
                     self.orphans.setdefault(change.event.uid, []).append(change)
             elif change.deleted:
                 self.gone.add(mapped.source_key)
-            elif change.etag != mapped.target_etag or change.error:
+            elif change.error is not None:
+                self.unreadable_target[mapped.source_key] = change
+            elif change.etag != mapped.target_etag:
                 self.etag_now[mapped.source_key] = change.etag
                 self.drifted[mapped.source_key] = change
         if target.full:
             self.gone.update(
                 m.source_key for m in self.maps.values() if m.target_key not in target.changes
             )
+
+    def report_unreadable_target(self) -> None:
+        """Our target items the driver cannot read: writing over one could destroy what a
+        person put there, and what it shows is unknown. Reported every run (cursors stay
+        put) until it reads again; then it is drift, and repaired."""
+        target = self.inp.target.calendar
+        for key, change in self.unreadable_target.items():
+            m = self.maps[key]
+            if self.past(m):
+                continue  # the past is left alone anyway
+            source = self.inp.source.changes.get(m.group)
+            title = source.event.title if source and source.event else key
+            message = (
+                f"{change.error}; syncfw leaves this item in '{target}' alone until it can be "
+                f"read: fix or delete it there"
+            )
+            self.plan.failures.append(Failure(key, title, target, message))
 
     def skip_group(self, group: str, change: Change) -> None:
         """An item that cannot be synced this run: reported, and nothing of it deleted."""
@@ -133,6 +160,8 @@ class _Planner:
                 continue  # the past is left alone
             if m.source_key in self.gone:
                 self.plan.forget.append(key)  # already gone from the target too
+            elif key in self.unreadable_target:
+                continue  # reported; never deleted unseen
             elif item is not None and window.ended_before(item.end):
                 self.plan_item(group, key, item, m)  # moved behind the window: follow once
             else:
@@ -145,6 +174,8 @@ class _Planner:
 
     def plan_item(self, group: str, key: str, event: Event, mapped: Link | None) -> None:
         plan, inp = self.plan, self.inp
+        if key in self.unreadable_target:
+            return  # reported; never written over unseen
         # The uid is not part of the hash, so the source event's digest is the target's.
         digest = event.content_hash()
         ends = as_utc(event.end).isoformat(timespec="seconds")

@@ -4,9 +4,11 @@ Profiles name a store (``{driver: memory, name: jobs}``); every driver built wit
 that name shares one :class:`MemoryStore`, so a test can seed it, run a sync,
 and look at the result. The store keeps a change log, so the driver offers
 incremental reads, and its helpers (:meth:`MemoryStore.put`,
-:meth:`MemoryStore.remove`, :attr:`MemoryStore.fail_on`,
-:meth:`MemoryStore.expire_cursors`) play the part of a person or a provider
-doing something behind the engine's back.
+:meth:`MemoryStore.put_unreadable`, :meth:`MemoryStore.remove`,
+:attr:`MemoryStore.fail_on`, :meth:`MemoryStore.expire_cursors`) play the part of a
+person or a provider doing something behind the engine's back.
+
+Writes are lazy: each op is applied when its result is asked for.
 
 Reads are not filtered by the window: a full read returns every item and an
 incremental read every changed one; the engine applies the window itself.
@@ -42,6 +44,12 @@ class MemoryStore:
 
     Every mutation takes the lock and bumps :attr:`sequence`; the log maps each
     sequence number to the key it touched, which is all an incremental read needs.
+    An item is kept as the :class:`Change` a read reports for it: an event with its
+    etag, or an error for an item planted as unreadable.
+
+    :attr:`fail_on` is asked before each op is applied: it may return an error (that
+    op fails), return None (it goes ahead), or raise a :class:`DriverError` (the
+    write stops there, as on refused credentials).
     """
 
     _stores: ClassVar[dict[str, MemoryStore]] = {}
@@ -52,7 +60,7 @@ class MemoryStore:
         self.fail_on: Callable[[WriteOp], DriverError | None] | None = None
         self._lock = threading.RLock()  # fail_on hooks may edit the store
         self._token = secrets.token_hex(4)  # etags of two stores never collide
-        self._items: dict[str, tuple[Event, str]] = {}
+        self._items: dict[str, Change] = {}
         self._log_seq: list[int] = []
         self._log_key: list[str] = []
         self._seq = 0
@@ -104,29 +112,34 @@ class MemoryStore:
         with self._lock:
             return self._store(event.uid, event)
 
+    def put_unreadable(self, key: str, error: str = "garbled beyond reading") -> str:
+        """Create or replace item ``key`` with one that reads as ``error``; its new etag."""
+        with self._lock:
+            return self._store(key, None, error)
+
     def remove(self, key: str) -> bool:
         """Delete ``key`` without a precondition; whether it existed."""
         with self._lock:
             return self._drop(key)
 
     def events(self) -> dict[str, Event]:
-        """A snapshot of every event by key."""
+        """A snapshot of every event by key (items planted as unreadable left out)."""
         with self._lock:
-            return {key: event for key, (event, _) in self._items.items()}
+            return {k: c.event for k, c in self._items.items() if c.event is not None}
 
     def etag(self, key: str) -> str | None:
         item = self._items.get(key)
-        return item[1] if item else None
+        return item.etag if item else None
 
     def __repr__(self) -> str:
         return f"<MemoryStore {self.name!r}: {len(self._items)} events, seq {self._seq}>"
 
     # -- used by the driver, lock held -----------------------------------------
 
-    def _store(self, key: str, event: Event) -> str:
+    def _store(self, key: str, event: Event | None, error: str | None = None) -> str:
         self._seq += 1
         etag = f"{self._token}-{self._seq}"
-        self._items[key] = (event, etag)
+        self._items[key] = Change(key, event, etag, error)
         self._log_seq.append(self._seq)
         self._log_key.append(key)
         return etag
@@ -146,7 +159,7 @@ class MemoryStore:
         if op.action == "delete":
             key = op.key or (op.event.uid if op.event else "")
             current = self._items.get(key)
-            if current is not None and op.etag is not None and op.etag != current[1]:
+            if current is not None and op.etag is not None and op.etag != current.etag:
                 return WriteResult(op, key=key, error=PreconditionFailed(key, calendar=calendar))
             self._drop(key)
             return WriteResult(op, key=key)
@@ -162,7 +175,7 @@ class MemoryStore:
         current = self._items.get(key)
         if current is None:
             return WriteResult(op, key=key, error=NotFound(key, calendar=calendar))
-        if op.etag is not None and op.etag != current[1]:
+        if op.etag is not None and op.etag != current.etag:
             return WriteResult(op, key=key, error=PreconditionFailed(key, calendar=calendar))
         event = op.event if op.event.uid == key else op.event.replace(uid=key)
         return WriteResult(op, key=key, etag=self._store(key, event))
@@ -170,8 +183,7 @@ class MemoryStore:
     def _snapshot(self, cursor: Cursor | None, calendar: str) -> tuple[list[Change], Cursor]:
         with self._lock:
             if cursor is None:
-                changes = [Change(k, event, etag) for k, (event, etag) in self._items.items()]
-                return changes, str(self._seq)
+                return list(self._items.values()), str(self._seq)
             try:
                 since = int(cursor)
             except ValueError:
@@ -182,11 +194,7 @@ class MemoryStore:
                 raise CursorExpired(f"cursor {cursor!r} has expired", calendar=calendar)
             start = bisect.bisect_right(self._log_seq, since)
             keys = dict.fromkeys(self._log_key[start:])  # each key once, first-change order
-            changes = []
-            for key in keys:
-                item = self._items.get(key)
-                changes.append(Change(key, item[0], item[1]) if item else Change(key))
-            return changes, str(self._seq)
+            return [self._items.get(key) or Change(key) for key in keys], str(self._seq)
 
 
 class MemoryOptions(DriverOptions):

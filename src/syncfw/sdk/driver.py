@@ -8,17 +8,33 @@ and calls two methods:
     The changes since ``cursor`` (everything when ``cursor`` is None), ending
     with the next cursor. A full read (``Feed.full``) lists every item, so an
     item the engine knows that is absent from it is gone. Raise
-    :class:`~syncfw.errors.CursorExpired` when the provider rejects the cursor.
+    :class:`~syncfw.errors.CursorExpired` when the provider rejects the cursor, or
+    when the driver cannot use it (garbled, another driver's, another endpoint's):
+    never read "nothing changed" from a cursor it does not understand. An item the
+    driver cannot parse is a :class:`~syncfw.model.Change` with ``error`` set, in
+    full and incremental reads alike: reported, never left out, never a tombstone.
 
 ``write(ops) -> Iterator[WriteResult]``
-    Apply creates, updates and deletes, yielding one result per op in order, as
-    soon as each is known, so the engine records progress op by op. A create
-    carries an event whose ``uid`` the engine chose deterministically; the driver
-    must store it so that it reads back (that is how an interrupted create is
-    adopted instead of duplicated). Updates and deletes carry the etag last read
-    as their precondition. Deleting an item that is already gone succeeds.
-    Per-op failures are returned as ``WriteResult.error``; failures that make
-    every further op pointless (auth, quota) are raised.
+    Apply creates, updates and deletes, yielding one result per op, in order. The
+    engine takes exactly one result per op of a batch (like ``zip()``, without
+    asking for the iterator's end) and records them in one state transaction, so a
+    result must stand for a write that is done when it is yielded: nothing may wait
+    for the end of the iterator. Ops may be done lazily, each when its result is
+    asked for, or a batch at a time where the protocol sends them together (one
+    request, one file); a driver says which in its docstring.
+
+    A create carries an event whose ``uid`` the engine chose deterministically; the
+    driver must store it so that it reads back (that is how an interrupted create is
+    adopted instead of duplicated). A create of a uid the calendar already has must
+    not make a second item: refuse it (:class:`~syncfw.errors.PreconditionFailed`,
+    as HTTP's ``If-None-Match: *``) or write over the item that has it (and return
+    its key); only a provider without a unique key for it may make a second one,
+    which master push finds by the uid on its next read and deletes. Updates and deletes carry the
+    etag last read as their precondition. An update of an item that is gone fails
+    with :class:`~syncfw.errors.NotFound` (the engine writes it anew) and never
+    creates it; deleting an item that is already gone succeeds. Per-op failures
+    are returned as ``WriteResult.error``; failures that make every further op
+    pointless (auth, quota) are raised, after the results of the ops done before.
 
 Third-party drivers subclass :class:`Driver` and register it through the
 ``syncfw_register_drivers`` hook; ``syncfw.testing`` holds the contract suite.
@@ -55,16 +71,54 @@ Cursor = str
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a driver can do; the engine plans around it."""
+    """What a driver can do. The engine and the loader plan around some fields; the
+    contract suite (:mod:`syncfw.testing`) skips the checks of what a driver does not
+    claim. Each field, and who reads it:
+
+    ``read``
+        The calendar can be read. Nothing in syncfw consults it: every driver
+        implements :meth:`Driver.read`, and every calendar of a pair is read.
+    ``write``
+        :meth:`Driver.write` stores events. The loader refuses a driver without it as
+        the calendar template of ``fan_out: copy`` (``attendees.calendar``); the
+        engine's empty source of a retiring person pair has it off.
+    ``incremental``
+        ``read(cursor)`` returns only what changed since the cursor. Without it the
+        engine reads in full every time (the cursor it passes is always None) and
+        :meth:`Driver.settle` is never asked.
+    ``conditional_writes``
+        An update or delete carrying an etag fails with
+        :class:`~syncfw.errors.PreconditionFailed` when the item changed since (the
+        engine then reads again and retries once). The engine sends the etags either
+        way and does not read this flag; without it, an edit made between a run's read
+        and its write is overwritten. The contract suite checks the preconditions.
+    ``native_recurrence``
+        A series is stored as one item with its RRULE, RDATEs, EXDATEs and overridden
+        instances (``Event.overrides``). With ``recurrence: {mode: series}`` the
+        engine writes a series whole only to such a target (else it writes the
+        instances), and a two-way pair does not write a series with changed instances
+        to a side without it (it would lose them); it reports them instead.
+    ``attendees``
+        Attendees (kind, optional, answer) and the organizer are stored. Nothing in
+        the engine reads it; the contract suite skips the attendee round trips.
+    ``batch_size``
+        The most ops one ``write()`` call gets: the engine sends a pair's ops in
+        batches of this size (at least 1) and records each batch's results in one
+        state transaction; a stop requested mid-run ends after the batch in flight.
+    ``client_ids``
+        The uid the engine gives an event reads back. Only the contract suite reads
+        it (it skips the uid checks); the engine relies on the uid regardless, to
+        adopt a create a killed run did not record.
+    """
 
     read: bool = True
     write: bool = True
-    incremental: bool = False  # read(cursor) returns only what changed
-    conditional_writes: bool = False  # etag preconditions are honoured
-    native_recurrence: bool = False  # RRULE series with overrides are stored as such
+    incremental: bool = False
+    conditional_writes: bool = False
+    native_recurrence: bool = False
     attendees: bool = True
-    batch_size: int = 1  # how many ops one write() round trip carries at most
-    client_ids: bool = True  # the event uid chosen by the engine reads back
+    batch_size: int = 1
+    client_ids: bool = True
 
 
 class DriverOptions(BaseModel):

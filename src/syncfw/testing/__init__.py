@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("syncfw.testing.contract")
+pytest.register_assert_rewrite(
+    "syncfw.testing.contract",
+    "syncfw.testing.contract_base",
+    "syncfw.testing.contract_fields",
+    "syncfw.testing.contract_reads",
+    "syncfw.testing.contract_writes",
+)
 
 from syncfw.core.policies import target_uid  # noqa: E402  (the uids a master push writes)
 from syncfw.testing.contract import DriverContract, fresh_window, make_event  # noqa: E402

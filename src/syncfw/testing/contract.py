@@ -11,24 +11,45 @@ fixture that yields a fresh, empty, writable calendar (and closes it after)::
             with MyDriver(MyDriver.Options(...), DriverContext("test")) as driver:
                 yield driver
 
-Tests of features a driver does not claim in its ``capabilities`` are skipped.
-Override :meth:`DriverContract.edit_behind_back` when the provider can be
-edited by other means than the driver (it defaults to an unconditional update).
+Tests of features a driver does not claim in its ``capabilities`` are skipped. What
+else a test class may say about its calendar (:class:`~.contract_base.ContractBase`):
+
+- ``edit_behind_back(driver, key, event)``: change an item as someone else would (the
+  default is an unconditional update through the driver);
+- ``plant_unreadable(driver) -> key``: put an item the driver cannot read into the
+  calendar (checks that need one are skipped without it);
+- ``failing_writes(driver, key)``: a context in which writing item ``key`` raises a
+  :class:`~syncfw.errors.DriverError` that stops the write (refused credentials, a
+  spent quota); skipped without it;
+- ``not_stored``: field values the calendar cannot store, each with the reason
+  (``{"visibility=public": "..."}``; see :data:`.contract_fields.FIELD_CASES`);
+- ``eager_writes``: why ``write()`` performs ops before their results are asked for,
+  when its protocol makes that unavoidable (one request per batch);
+- ``update_revives_deleted``: why an update of a deleted item brings it back instead of
+  failing with NotFound (a provider that keeps deleted items);
+- ``twin_on_taken_uid``: why a create of a uid the calendar has makes a second item (a
+  provider without a unique key for it; the engine finds both by the uid).
+
+The checks live in :mod:`.contract_fields` (every field round-trips),
+:mod:`.contract_writes` (missing items, taken uids, failures half way, callers that
+stop asking) and :mod:`.contract_reads` (cursors it cannot use, ``settle``, unreadable
+items); this module holds the basic round trips, etags, deletes and incremental reads.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from syncfw.errors import PreconditionFailed
-from syncfw.model import Attendee, Change, Event, Window, as_utc
-from syncfw.sdk.driver import Driver, WriteOp, WriteResult
+from syncfw.model import Attendee, as_utc
+from syncfw.sdk.driver import Driver, WriteOp
+from syncfw.testing.contract_base import fresh_window, make_event, tomorrow
+from syncfw.testing.contract_fields import FieldChecks
+from syncfw.testing.contract_reads import ReadChecks
+from syncfw.testing.contract_writes import WriteChecks
 
 __all__ = ["DriverContract", "fresh_window", "make_event"]
 
@@ -44,83 +65,8 @@ SPECIAL_TEXTS = {
 }
 
 
-def make_event(**fields: Any) -> Event:
-    """An event with sensible defaults: tomorrow 10:00-11:00 UTC, a unique uid.
-
-    Any :class:`~syncfw.model.Event` field can be given to override a default.
-    """
-    start = datetime.combine(_tomorrow(), time(10), tzinfo=UTC)
-    defaults: dict[str, Any] = {
-        "uid": f"syncfw-test-{uuid.uuid4().hex}@syncfw.test",
-        "title": "Test event",
-        "start": start,
-        "end": start + timedelta(hours=1),
-    }
-    return Event(**(defaults | fields))
-
-
-def fresh_window(now: datetime | None = None) -> Window:
-    """A window wide enough for every event the contract suite creates (-1 y .. +2 y)."""
-    return Window.around(now or datetime.now(UTC), past_days=366, future_days=2 * 366)
-
-
-def _tomorrow() -> date:
-    return datetime.now(UTC).date() + timedelta(days=1)
-
-
-class DriverContract:
+class DriverContract(FieldChecks, WriteChecks, ReadChecks):
     """The contract suite; subclasses provide the ``driver`` fixture."""
-
-    @pytest.fixture
-    def driver(self) -> Iterator[Driver]:
-        pytest.fail(f"{type(self).__name__} must provide a 'driver' fixture")
-        yield  # pragma: no cover
-
-    # -- hooks and helpers a subclass may use or override ---------------------
-
-    def edit_behind_back(self, driver: Driver, key: str, event: Event) -> None:
-        """Change item ``key`` as someone else would, so that its etag changes."""
-        self.apply(driver, [WriteOp("update", key=key, event=event)], check=True)
-
-    def apply(
-        self, driver: Driver, ops: Sequence[WriteOp], *, check: bool = False
-    ) -> list[WriteResult]:
-        results = list(driver.write(ops))
-        assert [r.op for r in results] == list(ops), "one result per op, in order"
-        if check:
-            for result in results:
-                assert result.ok, f"{result.op.action} failed: {result.error}"
-        return results
-
-    def create(self, driver: Driver, event: Event) -> WriteResult:
-        (result,) = self.apply(driver, [WriteOp("create", event=event)], check=True)
-        assert result.key, "a create must report the new item's key"
-        return result
-
-    def read(self, driver: Driver) -> dict[str, Change]:
-        feed = driver.read(None, fresh_window())
-        changes = list(feed)
-        assert feed.full, "read(None) must be a full read"
-        keys = [c.key for c in changes]
-        assert len(keys) == len(set(keys)), "a full read lists every key once"
-        return {c.key: c for c in changes}
-
-    def read_event(self, driver: Driver, key: str) -> tuple[Event, str | None]:
-        change = self.read(driver).get(key)
-        assert change is not None, f"{key!r} is missing from a full read"
-        assert change.event is not None, f"{key!r} cannot be read: {change.error}"
-        return change.event, change.etag
-
-    def round_trip(self, driver: Driver, event: Event) -> Event:
-        """Create ``event``, read it back, check what every test needs; the event read."""
-        result = self.create(driver, event)
-        read, etag = self.read_event(driver, result.key or "")
-        if driver.capabilities.client_ids:
-            assert read.uid == event.uid
-        if result.etag is not None:
-            assert etag == result.etag, "the etag of a write must be the one reads report"
-        assert read.content_hash() == event.content_hash(), f"{read}\n!=\n{event}"
-        return read
 
     # -- the contract -----------------------------------------------------------
 
@@ -190,7 +136,7 @@ class DriverContract:
         assert (read.title, read.description, read.location) == (text, text, text)
 
     def test_all_day_event(self, driver: Driver) -> None:
-        day = _tomorrow()
+        day = tomorrow()
         read = self.round_trip(driver, make_event(start=day, end=day + timedelta(days=3)))
         assert read.all_day
         assert (read.start, read.end) == (day, day + timedelta(days=3))
@@ -204,7 +150,7 @@ class DriverContract:
 
     def test_event_across_dst_change_keeps_its_instant(self, driver: Driver) -> None:
         # 01:30 CET -> 03:30 CEST on the last Sunday of March: one hour, not two.
-        year = _tomorrow().year + 1
+        year = tomorrow().year + 1
         sunday = max(date(year, 3, d) for d in range(25, 32) if date(year, 3, d).weekday() == 6)
         start = datetime.combine(sunday, time(1, 30), tzinfo=BERLIN)
         end = datetime.combine(sunday, time(3, 30), tzinfo=BERLIN)
@@ -232,7 +178,7 @@ class DriverContract:
     def test_recurring_event_with_exdate_and_override(self, driver: Driver) -> None:
         if not driver.capabilities.native_recurrence:
             pytest.skip("the driver does not store recurring series")
-        start = datetime.combine(_tomorrow(), time(10), tzinfo=BERLIN)
+        start = datetime.combine(tomorrow(), time(10), tzinfo=BERLIN)
         week = timedelta(weeks=1)
         moved = make_event(
             title="Moved this once",

@@ -12,9 +12,12 @@ Writes: creates carry a client-chosen id derived from the engine's uid
 (:func:`~syncfw_google.convert.event_id`), so a retried insert answers 409 and
 the existing event is adopted when it is ours (marked with our uid), revived
 when it was cancelled, and refused when it is someone else's. Updates and
-deletes send ``If-Match``; deleting what is gone (404/410) is done. Ops go out
-in batch requests of ``batch_size``; transient failures of single parts are
-retried in the next round, with the same backoff as single requests.
+deletes send ``If-Match``; deleting what is gone (404/410) is done. Google keeps
+a deleted event (cancelled), and an update without ``If-Match`` brings it back
+rather than answering 404. Ops go out in batch requests of ``batch_size``, each
+sent whole before its results are yielded; transient failures of single parts are
+retried in the next round, with the same backoff as single requests. A quota or
+auth failure of one part stops the write after the results of the parts before it.
 """
 
 from __future__ import annotations

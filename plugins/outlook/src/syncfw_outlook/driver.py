@@ -13,13 +13,19 @@ events that only left the window, and those are edits, not deletions; a removed
 occurrence of a known series (:mod:`.cursor`) re-reads that series. An unchanged
 calendar costs one request.
 
-Writes go out in JSON ``$batch`` requests of up to 20. Creates carry syncfw's uid in
-a single-value extended property (so a create lost by a killed run is found and
-adopted by the engine) and a ``transactionId`` (so a POST retried in the same run does
-not make a second event). Updates and deletes send ``If-Match``; 412 (or 409
-``ErrorIrresolvableConflict``) is :class:`PreconditionFailed`; deleting what is gone
-is done. A series' overrides and cancelled occurrences are written onto its
-occurrences after the master (:mod:`.series`).
+Writes go out in JSON ``$batch`` requests of up to 20, each sent whole before its
+results are yielded; a part refused for its credentials stops the write there, after
+the results of the parts before it. Creates carry syncfw's uid in a single-value
+extended property (so a create lost by a killed run is found and adopted by the
+engine) and a ``transactionId`` (so a POST retried in the same run does not make a
+second event). Graph has no unique key for that uid: a create of a uid the calendar
+already has makes a second event, which master push finds by the uid on its next read
+and deletes (looking every create up first would double the requests of a batch). Updates
+and deletes send ``If-Match``; 412 (or 409 ``ErrorIrresolvableConflict``) is
+:class:`PreconditionFailed`; deleting what is gone is done. A series' overrides and
+cancelled occurrences are written onto its occurrences after the master (:mod:`.series`).
+A cursor the driver cannot use (garbled, or a link to another endpoint) is
+:class:`CursorExpired`.
 """
 
 from __future__ import annotations
@@ -54,9 +60,9 @@ from .convert import (
     series_problem,
     to_graph,
 )
-from .cursor import DeltaCursor
+from .cursor import DeltaCursor, settled
 from .options import OutlookOptions
-from .series import etag_of, exception_span, series_change, stale_exceptions
+from .series import etag_of, exception_span, master_etag, series_change, stale_exceptions
 from .transport import READ_PREFER, Graph, Reply, Request
 
 __all__ = ["OutlookDriver"]
@@ -161,13 +167,25 @@ class OutlookDriver(Driver):
     # -- read ------------------------------------------------------------------------
 
     def read(self, cursor: Cursor | None, window: Window) -> Feed:
-        state = DeltaCursor.load(cursor) if cursor is not None else None
-        if state is not None and not self.graph.follows(state.link):
-            state = None  # the endpoint changed: the old link is no use (nor safe)
+        state = self._cursor(cursor) if cursor is not None else None
         entries, link = self._delta(state.link if state else None, window)
         known = DeltaCursor(link, dict(state.occurrences) if state else {})
         changes = self._changes(entries, known, complete=state is None, window=window)
         return Feed(_replay(changes, known.dump()), full=state is None)
+
+    def _cursor(self, cursor: Cursor) -> DeltaCursor:
+        """The stored cursor; CursorExpired for one the driver cannot use."""
+        try:
+            state = DeltaCursor.load(cursor)
+        except ValueError as err:
+            message = f"{err}; reading everything"
+            raise CursorExpired(message, calendar=self.context.calendar) from None
+        if not self.graph.follows(state.link):  # the endpoint changed: no use (nor safe)
+            raise CursorExpired(
+                f"the cursor's delta link is not to {self.options.api}; reading everything",
+                calendar=self.context.calendar,
+            )
+        return state
 
     def _delta(self, link: str | None, window: Window) -> tuple[dict[str, Json | None], str]:
         """Every page of one delta round: the latest state per id (None: removed)."""
@@ -276,6 +294,8 @@ class OutlookDriver(Driver):
         size = self.options.batch_size
         for first in range(0, len(requests), size):
             answers = self.graph.batch(requests[first : first + size], "read syncfw's marks")
+            for answer in answers:
+                self.graph.check_auth(answer, "read syncfw's marks")
             replies.update(zip(keys[first : first + size], answers, strict=True))
         return replies
 
@@ -347,7 +367,7 @@ class OutlookDriver(Driver):
         return ":".join(part for part in (self.context.profile, op.pair) if part)
 
     def _request(self, op: WriteOp) -> Request:
-        headers = {"If-Match": _master_etag(op.etag)} if op.etag else {}
+        headers = {"If-Match": master_etag(op.etag)} if op.etag else {}
         if op.action == "create":
             assert op.event is not None, "a create carries an event"
             body = to_graph(op.event, by=self._by(op), create=True, nonce=self._nonce)
@@ -365,6 +385,8 @@ class OutlookDriver(Driver):
     def _finish(self, op: WriteOp, reply: Reply) -> WriteResult:
         calendar = self.context.calendar
         key = op.key
+        # Refused credentials stop the write here, after the results before this op.
+        self.graph.check_auth(reply, f"{op.action} {key or 'new event'}")
         if op.action == "delete":
             if reply.ok or reply.status in _GONE:
                 return WriteResult(op, key=key)
@@ -418,6 +440,7 @@ class OutlookDriver(Driver):
         for first in range(0, len(changes), size):
             what = f"write the exceptions of {key}"
             for reply in self.graph.batch(changes[first : first + size], what):
+                self.graph.check_auth(reply, what)
                 if not reply.ok and reply.status not in _GONE:
                     message = f"{what}: Microsoft Graph answered {reply.summary}"
                     error = DriverError(message, calendar=self.context.calendar)
@@ -439,52 +462,18 @@ class OutlookDriver(Driver):
     # -- settle ------------------------------------------------------------------------
 
     def settle(self, cursor: Cursor, ours: Mapping[str, str | None]) -> Cursor | None:
-        """The next cursor when every change since ``cursor`` is one of this run's writes.
-
-        An occurrence of a series this run wrote counts as ours while it follows the
-        pattern; an exception only when the run wrote the series' exceptions (its etag
-        is then None): otherwise it is a person's edit, for the next read to see.
-        """
-        state = DeltaCursor.load(cursor)
+        """The next cursor when every change since ``cursor`` is one of this run's writes:
+        one delta round, judged by :func:`.cursor.settled`."""
+        try:
+            state = DeltaCursor.load(cursor)
+        except ValueError:
+            return None
         if not self.graph.follows(state.link):
             return None
         headers = {"Prefer": f"{READ_PREFER}, odata.maxpagesize={self.options.page_size}"}
-        link: str | None = None
-        written_series: set[str] = set()
-        for page in self.graph.pages(Request("GET", state.link, headers=headers), "settle"):
-            if isinstance(page, Reply):
-                return None
-            for item in page.get("value", ()):
-                key = str(item["id"])
-                master = item.get("seriesMasterId")
-                if "@removed" in item:
-                    of = state.series_of(key)
-                    if (of or key) in ours and ours[of or key] is None:
-                        continue
-                    return None
-                if master is not None:
-                    master = str(master)
-                    if master not in ours or (
-                        item.get("type") == "exception" and ours[master] is not None
-                    ):
-                        return None
-                    state.add(master, key)
-                    written_series.add(master)
-                    continue
-                if key not in ours or _master_etag(ours[key]) != etag_of(item):
-                    return None
-            link = page.get("@odata.deltaLink") or link
-        if link is None:
-            return None
-        for key, etag in ours.items():
-            if etag is None and key not in written_series:
-                state.forget(key)  # deleted
-        state.link = link
-        return state.dump()
-
-
-def _master_etag(etag: str | None) -> str:
-    return (etag or "").split("|", 1)[0]
+        pages = self.graph.pages(Request("GET", state.link, headers=headers), "settle")
+        moved = settled(state, pages, ours)
+        return moved.dump() if moved is not None else None
 
 
 def _iso(moment: datetime | date) -> str:

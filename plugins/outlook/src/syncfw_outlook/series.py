@@ -29,6 +29,11 @@ Json = dict[str, Any]
 SPAN = timedelta(days=400)
 
 
+def master_etag(etag: str | None) -> str:
+    """The series master's own etag, of an etag a series write returned (``master|...``)."""
+    return (etag or "").split("|", 1)[0]
+
+
 def etag_of(item: Mapping[str, Any]) -> str | None:
     """An item's etag: ``@odata.etag``, or built from its ``changeKey`` (the same value
     Graph puts in the etag) when a response carries only that."""

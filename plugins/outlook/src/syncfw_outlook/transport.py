@@ -282,7 +282,9 @@ class Graph:
 
         Transient answers inside the batch are sent again (only those), after waiting
         the longest ``Retry-After`` they asked for; a request still refused after the
-        retries gets a Reply with its last status, which the caller reports.
+        retries gets a Reply with its last status, which the caller reports. A request
+        refused for its credentials (:meth:`check_auth`) is a Reply too: the caller
+        raises it in its place, keeping the answers of the requests before it.
         """
         if len(requests_) == 1:
             return [self.send(requests_[0], what)]
@@ -308,7 +310,6 @@ class Graph:
                     if reply is not None:
                         replies[i] = reply
                     continue
-                self.check_auth(reply, what)
                 replies[i] = reply
             if not retry:
                 break
