@@ -93,6 +93,7 @@ class _Loader:
         persons = self.persons(data.get("persons"), names)
         pairs = self.pairs(data, names)
         self.check_stores(data.get("pairs"), calendars)
+        self.check_capabilities(data.get("pairs"), calendars)
         self.raise_problems()
         return Profile(
             path=self.file,
@@ -315,6 +316,43 @@ class _Loader:
         elif "conflict" in spec:
             hint = "conflict: applies to two-way pairs (policy: two-way)"
             self.error((*loc, "conflict"), "a master-push pair has no conflicts to settle", hint)
+
+    def check_capabilities(self, raw: Any, calendars: dict[str, CalendarConfig]) -> None:
+        """What a pair does with its calendars, against what their drivers can: both are
+        read; the target is written (a two-sided policy writes the source too) and must
+        give back the uids syncfw writes, or no run could recognise its own events."""
+        drivers = self.plugins.drivers()
+        policies = self.plugins.policies()
+        for i, spec in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(spec, dict):
+                continue
+            policy = policies.get(str(spec.get("policy", "master-push")))
+            written = ("target", "source") if policy and policy.two_sided else ("target",)
+            for end in ("source", "target"):
+                name = spec.get(end)
+                calendar = calendars.get(name) if isinstance(name, str) else None
+                if calendar is None or calendar.driver not in drivers:
+                    continue  # reported by check_pair / the calendars section
+                can = drivers[calendar.driver].cls.capabilities
+                missing = [
+                    why
+                    for why, lacking in (
+                        ("cannot be read", not can.read),
+                        ("cannot be written", end in written and not can.write),
+                        (
+                            "does not keep the uids syncfw writes",
+                            end == "target" and not can.client_ids,
+                        ),
+                    )
+                    if lacking
+                ]
+                if missing:
+                    self.error(
+                        ("pairs", i, end),
+                        f"calendar {calendar.name!r} (driver {calendar.driver!r}) "
+                        f"{' and '.join(missing)}, but this pair needs it",
+                        "use it on the other side of the pair, or choose another driver",
+                    )
 
     def check_stores(self, raw: Any, calendars: dict[str, CalendarConfig]) -> None:
         """Pairs that would copy a calendar into itself (its own file or folder under another

@@ -76,12 +76,12 @@ class Capabilities:
     claim. Each field, and who reads it:
 
     ``read``
-        The calendar can be read. Nothing in syncfw consults it: every driver
-        implements :meth:`Driver.read`, and every calendar of a pair is read.
+        The calendar can be read. Every calendar of a pair is read, so the loader
+        refuses a pair with a calendar that cannot (file:line).
     ``write``
-        :meth:`Driver.write` stores events. The loader refuses a driver without it as
-        the calendar template of ``fan_out: copy`` (``attendees.calendar``); the
-        engine's empty source of a retiring person pair has it off.
+        :meth:`Driver.write` stores events. The loader refuses a pair whose target
+        cannot (and a two-sided pair whose source cannot), and a driver without it as
+        the calendar template of ``fan_out: copy`` (``attendees.calendar``).
     ``incremental``
         ``read(cursor)`` returns only what changed since the cursor. Without it the
         engine reads in full every time (the cursor it passes is always None) and
@@ -106,9 +106,9 @@ class Capabilities:
         batches of this size (at least 1) and records each batch's results in one
         state transaction; a stop requested mid-run ends after the batch in flight.
     ``client_ids``
-        The uid the engine gives an event reads back. Only the contract suite reads
-        it (it skips the uid checks); the engine relies on the uid regardless, to
-        adopt a create a killed run did not record.
+        The uid the engine gives an event reads back. The engine relies on it to
+        recognise its own events (and adopt a create a killed run did not record),
+        so the loader refuses a pair whose target does not keep uids.
     """
 
     read: bool = True
