@@ -14,6 +14,21 @@ from syncfw_csvcal import CsvDriver, CsvOptions
 
 
 class TestCsvContract(DriverContract):
+    # The file has the columns of docs/writing-a-driver.md, no more: a small example.
+    not_stored = {
+        case: "the CSV file has no column for it"
+        for case in (
+            "status=tentative",
+            "status=cancelled",
+            "transparency=transparent",
+            "visibility=public",
+            "visibility=private",
+            "visibility=confidential",
+            "categories",
+        )
+    }
+    eager_writes = "one write() rewrites the file once, with every op applied"
+
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[CsvDriver]:
         options = CsvOptions.model_validate(

@@ -15,6 +15,7 @@ import syncfw
 from syncfw.drivers.memory import MemoryStore
 from syncfw.errors import CursorExpired
 from syncfw.model import Attendee, as_utc
+from syncfw.runtime.state import State
 from syncfw.sdk import Driver, DriverContext, WriteOp
 from syncfw.testing import fresh_window, make_event
 from syncfw_csvcal import CsvDriver, CsvOptions, plugin
@@ -116,7 +117,7 @@ def test_a_sync_writes_the_file_and_a_quiet_run_reads_nothing_back(
     with path.open(newline="", encoding="utf-8") as file:
         assert sorted(row["title"] for row in csv.DictReader(file)) == ["Job 0", "Job 1", "Job 2"]
     loaded = syncfw.load_profile(profile, plugins)
-    with syncfw.State(loaded.state_path) as state:
+    with State(loaded.state_path) as state:
         cursor, _ = state.cursor("push", "sheet")
     assert cursor is not None, "settled past the run's own writes"
     assert list(make_driver(path).read(cursor, fresh_window())) == []
